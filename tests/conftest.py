@@ -1,0 +1,51 @@
+"""Shared fixtures.
+
+Real models are loaded once per test session (session-scoped fixtures): the suite uses
+the real embedder and the real default LLM wherever behaviour depends on them, and
+fakes only where a test is about the engine's own logic.
+
+Every test runs with its own ``VIVA_DATA_DIR`` so nothing touches the user's real
+transcripts or notes.  The model cache (``VIVA_CACHE_DIR``) is shared with the user's
+unless already set, so `make test` after `make run` does not dequantize the GGUF again.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def _isolated_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    data = tmp_path / "viva-data"
+    monkeypatch.setenv("VIVA_DATA_DIR", str(data))
+    yield data
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    from viva.models import load_embedder
+
+    return load_embedder()
+
+
+@pytest.fixture(scope="session")
+def chat_model():
+    from agent.llm import TransformersChatModel
+
+    return TransformersChatModel.load()
+
+
+def venv_bin(name: str) -> str:
+    """Path of a console script installed next to the running interpreter."""
+    import sys
+
+    return str(Path(sys.executable).parent / name)
+
+
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

@@ -1,0 +1,5 @@
+"""Allow ``python -m viva``."""
+
+from viva.cli import main
+
+raise SystemExit(main())

