@@ -7,6 +7,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from viva.commands import app, models
+from viva.commands import app, knowledge, models
 
-COMMANDS: list[ModuleType] = [app, models]
+COMMANDS: list[ModuleType] = [app, models, knowledge]
