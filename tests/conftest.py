@@ -35,6 +35,14 @@ def embedder():
 
 
 @pytest.fixture(scope="session")
+def encoder():
+    """The real default embedder behind the app's Encoder protocol."""
+    from viva.embedding import Embedder
+
+    return Embedder.load()
+
+
+@pytest.fixture(scope="session")
 def chat_model():
     from agent.llm import TransformersChatModel
 

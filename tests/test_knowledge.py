@@ -47,13 +47,6 @@ class CountingEncoder:
         return self.inner.encode(texts)
 
 
-@pytest.fixture(scope="module")
-def encoder():
-    from viva.embedding import Embedder
-
-    return Embedder.load()
-
-
 @pytest.fixture
 def fresh_cache(tmp_path, monkeypatch) -> Path:
     path = tmp_path / "cache"

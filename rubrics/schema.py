@@ -1,0 +1,138 @@
+"""The rubric schema: topics, ladders of rungs, key points and misconceptions.
+
+Pydantic gives us strict validation with precise locations, which the loader turns
+into messages that name the file, the rung and the field (``extra="forbid"`` catches a
+misspelt field such as ``key_point:`` instead of silently ignoring it).  The format is
+documented for authors in ``docs/authoring.md``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+
+Track = Literal["product-analytics", "applied-nlp", "applied-cv", "research"]
+TRACKS: tuple[str, ...] = ("product-analytics", "applied-nlp", "applied-cv", "research")
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=60)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3)]
+
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[A-Za-z0-9(\"'])")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class KeyPoint(_Strict):
+    """One thing a strong answer says, with how much it matters."""
+
+    id: Slug
+    text: Text
+    weight: float = Field(default=1.0, ge=0.5, le=3.0)
+    paraphrases: list[Text] = Field(default_factory=list)
+    probe: str | None = None
+
+    @property
+    def variants(self) -> list[str]:
+        """The statement and every accepted paraphrase (each is matched separately)."""
+        return [self.text, *self.paraphrases]
+
+
+class Misconception(_Strict):
+    """A wrong belief a candidate may state; detecting one never raises a score."""
+
+    id: Slug
+    text: Text
+    correction: Text
+    challenge: str | None = None
+
+
+class Rung(_Strict):
+    """One question on a topic's ladder, with everything needed to grade an answer."""
+
+    id: Slug
+    depth: int = Field(ge=1, le=4)
+    tracks: list[Track] = Field(min_length=1)
+    question: Text
+    reference: Text
+    simpler: str | None = None
+    hint: str | None = None
+    passages: list[str] = Field(default_factory=list)
+    key_points: list[KeyPoint] = Field(default_factory=list, max_length=8)
+    misconceptions: list[Misconception] = Field(default_factory=list, max_length=6)
+
+    @field_validator("question")
+    @classmethod
+    def _is_a_question(cls, value: str) -> str:
+        if not value.rstrip().endswith("?"):
+            raise ValueError("a question must end with '?'")
+        return value
+
+    @field_validator("tracks")
+    @classmethod
+    def _unique_tracks(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("a track is listed twice")
+        return value
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> Rung:
+        for name, items in (("key_points", self.key_points), ("misconceptions", self.misconceptions)):
+            ids = [item.id for item in items]
+            dupes = sorted({i for i in ids if ids.count(i) > 1})
+            if dupes:
+                raise ValueError(f"{name} ids must be unique; repeated: {', '.join(dupes)}")
+        return self
+
+    def effective_key_points(self) -> list[KeyPoint]:
+        """The key points to grade against.
+
+        A rung written with only a reference answer (an ad-hoc rubric) still grades:
+        each sentence of the reference becomes an equal-weight key point.
+        """
+        if self.key_points:
+            return list(self.key_points)
+        return reference_key_points(self.reference)
+
+
+class Topic(_Strict):
+    """A topic: a ladder of rungs from screening basics (depth 1) to research (depth 4)."""
+
+    topic: Slug
+    title: Text
+    rungs: list[Rung] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _ladder(self) -> Topic:
+        ids = [r.id for r in self.rungs]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"rung ids must be unique within a topic; repeated: {', '.join(dupes)}")
+        return self
+
+    def ladder(self, track: str | None = None, max_depth: int = 4) -> list[Rung]:
+        """Rungs for a track up to ``max_depth``, basic first."""
+        rungs = [r for r in self.rungs if (track is None or track in r.tracks) and r.depth <= max_depth]
+        return sorted(rungs, key=lambda r: r.depth)
+
+
+def reference_key_points(reference: str) -> list[KeyPoint]:
+    """Split a reference answer into sentence key points (for rubrics without any)."""
+    sentences = [s.strip() for s in _SENTENCE_END.split(reference.strip()) if len(s.split()) >= 3]
+    if not sentences:
+        sentences = [reference.strip()]
+    return [KeyPoint(id=f"ref-{i + 1}", text=s, weight=1.0) for i, s in enumerate(sentences[:8])]
+
+
+def adhoc_rung(reference: str, question: str | None = None) -> Rung:
+    """A one-off rung built from a reference answer (``viva grade --reference``).
+
+    Its key points are the reference's sentences, so any external set of graded answers
+    can be scored without writing a rubric file.
+    """
+    q = " ".join((question or "").split()) or "What is your answer to this question?"
+    if not q.endswith("?"):
+        q += "?"
+    return Rung(id="adhoc", depth=1, tracks=["research"], question=q, reference=reference.strip(), hint="-")

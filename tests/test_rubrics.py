@@ -1,0 +1,311 @@
+"""Rubric schema, bank loading, the grader's behaviour and the rubric/grade commands."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from rubrics.bank import RubricError, load_bank, load_topic_file, parse_topic
+from rubrics.schema import adhoc_rung
+from rubrics.spoken import drop_fillers, echo_ratio, tokenize, windows
+from conftest import venv_bin
+
+GOOD = textwrap.dedent(
+    """\
+    topic: toy-dropout
+    title: Toy dropout
+    rungs:
+      - id: what
+        depth: 1
+        tracks: [applied-nlp]
+        question: What does dropout do during training?
+        hint: Think about individual units.
+        reference: Dropout switches off a random fraction of units on each training step. It is disabled at inference.
+        key_points:
+          - id: random-off
+            text: Each training step randomly switches off a fraction of the units.
+            weight: 2
+          - id: off-at-inference
+            text: Dropout is disabled when the model makes predictions.
+        misconceptions:
+          - id: on-at-inference
+            text: Dropout stays switched on when the model serves predictions.
+            correction: Dropout is only used in training; inference uses every unit.
+    """
+)
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+# --- schema and bank --------------------------------------------------------------
+
+
+def test_a_valid_rubric_parses() -> None:
+    topic = parse_topic(GOOD, "toy.yaml")
+    assert topic.topic == "toy-dropout"
+    assert [kp.id for kp in topic.rungs[0].key_points] == ["random-off", "off-at-inference"]
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        ("weight: 2", "rungs[0] (id 'what') > key_points[0] (id 'random-off') > weight", "less than or equal to 3"),
+        ("depth: 1", "rungs[0] (id 'what') > depth", "less than or equal to 4"),
+        ("question: What does dropout do during training?", "rungs[0] (id 'what') > question", "?"),
+        ("tracks: [applied-nlp]", "rungs[0] (id 'what') > tracks", "applied-nlp"),
+    ],
+)
+def test_a_broken_rubric_names_the_file_and_the_field(tmp_path: Path, change: str, field: str, message: str) -> None:
+    broken = {
+        "weight: 2": "weight: 7",
+        "depth: 1": "depth: 9",
+        "question: What does dropout do during training?": "question: Dropout during training",
+        "tracks: [applied-nlp]": "tracks: [applied-nlp, sales]",
+    }[change]
+    path = write(tmp_path, "broken.yaml", GOOD.replace(change, broken))
+    with pytest.raises(RubricError) as info:
+        load_topic_file(path)
+    text = str(info.value)
+    assert str(path) in text and field in text and message in text
+
+
+def test_missing_required_field_and_unknown_field_are_named(tmp_path: Path) -> None:
+    path = write(tmp_path, "r.yaml", GOOD.replace("    reference: Dropout", "    referense: Dropout"))
+    with pytest.raises(RubricError) as info:
+        load_topic_file(path)
+    text = str(info.value)
+    assert "rungs[0] (id 'what') > reference: Field required" in text
+    assert "referense" in text
+
+
+def test_invalid_yaml_reports_the_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "r.yaml", GOOD.replace("title: Toy dropout", "title: [unclosed"))
+    with pytest.raises(RubricError, match=r"r\.yaml: not valid YAML \(line \d+"):
+        load_topic_file(path)
+
+
+def test_duplicate_ids_are_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, "r.yaml", GOOD.replace("id: off-at-inference", "id: random-off"))
+    with pytest.raises(RubricError, match=r"rungs\[0\] \(id 'what'\): key_points ids must be unique; repeated: random-off"):
+        load_topic_file(path)
+
+
+def test_a_duplicate_topic_id_is_refused(tmp_path: Path) -> None:
+    a = write(tmp_path, "a.yaml", GOOD)
+    b = write(tmp_path, "b.yaml", GOOD)
+    with pytest.raises(RubricError, match="topic id 'toy-dropout' is already defined in"):
+        load_bank([a, b])
+
+
+def test_the_shipped_bank_meets_the_bar() -> None:
+    bank = load_bank()
+    rungs = list(bank.all_rungs())
+    assert len(bank) >= 30 and len(rungs) >= 90
+    for track in ("product-analytics", "applied-nlp", "applied-cv"):
+        assert sum(track in r.tracks for _, r in rungs) >= 20, track
+    # Product analytics stays on the basics.
+    assert all(r.depth <= 2 for _, r in rungs if "product-analytics" in r.tracks)
+    # Applied NLP reaches the deep end.
+    assert any(r.depth == 4 and "applied-nlp" in r.tracks for _, r in rungs)
+
+
+def test_every_rung_points_at_real_passages() -> None:
+    from knowledge.corpus import load_corpus
+
+    ids = {p.id for p in load_corpus(include_notes=False).passages}
+    corpus_topics = {p.topic for p in load_corpus(include_notes=False).passages}
+    bank = load_bank()
+    for topic, rung in bank.all_rungs():
+        assert rung.passages, f"{topic.topic}:{rung.id} cites no passage"
+        missing = [p for p in rung.passages if p not in ids]
+        assert not missing, f"{topic.topic}:{rung.id} cites unknown passages {missing}"
+    # Every primer topic has a rubric.
+    assert corpus_topics <= set(bank.topics)
+
+
+def test_reference_only_rubric_splits_into_points() -> None:
+    rung = adhoc_rung("Dropout zeroes random units while training. At inference it is off. It acts like an ensemble.")
+    points = rung.effective_key_points()
+    assert [p.text for p in points] == [
+        "Dropout zeroes random units while training.",
+        "At inference it is off.",
+        "It acts like an ensemble.",
+    ]
+    assert rung.question.endswith("?")
+
+
+# --- spoken-style normalisation -----------------------------------------------------
+
+
+def test_fillers_and_false_starts_are_dropped_but_offsets_kept() -> None:
+    answer = "um so basically dropout is like, it it turns off uh random neurons you know"
+    toks = drop_fillers(tokenize(answer))
+    assert [t.norm for t in toks] == ["so", "dropout", "is", "it", "turns", "off", "random", "neurons"]
+    # Evidence is always the candidate's own words, verbatim.
+    assert all(answer[t.start : t.end].strip(",").lower() == t.norm for t in toks)
+
+
+def test_like_is_kept_when_it_carries_meaning() -> None:
+    assert "like" in [t.norm for t in drop_fillers(tokenize("the output looks like a probability"))]
+
+
+def test_windows_cover_run_on_answers_and_stay_bounded() -> None:
+    run_on = " ".join(["dropout turns off random units during training and that regularizes the network"] * 60)
+    ws = windows(run_on)
+    assert 1 < len(ws) <= 22
+    assert ws[0].start == 0 and ws[-1].end > len(run_on) * 0.8
+    assert windows("") == [] and windows("um uh you know") == []
+
+
+def test_control_characters_do_not_shift_offsets() -> None:
+    answer = "dropout\x00 turns\x1b[31m off units"
+    ws = windows(answer)
+    assert answer[ws[0].start : ws[0].end].startswith("dropout")
+
+
+def test_echo_ratio_spots_a_question_read_back() -> None:
+    q = "What does dropout do to a network while it trains?"
+    assert echo_ratio("what does dropout do to a network while it trains", q) == 1.0
+    assert echo_ratio("it randomly zeroes units on each step", q) < 0.3
+
+
+# --- the grader with the real embedder ----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def grader(encoder):
+    from rubrics.grader import Grader
+
+    return Grader(encoder)
+
+
+@pytest.fixture(scope="module")
+def toy_rung():
+    return parse_topic(GOOD, "toy.yaml").rungs[0]
+
+
+@pytest.mark.slow
+def test_strong_answer_beats_weak_and_reports_evidence(grader, toy_rung) -> None:
+    strong = grader.grade(
+        toy_rung,
+        "um so on every training step it like randomly switches off some fraction of the neurons "
+        "and um when the model makes predictions dropout is disabled so every unit is used",
+    )
+    weak = grader.grade(toy_rung, "it's a thing you add to the network i think, for regularization or whatever")
+    assert strong.score > weak.score + 1.5
+    assert {p.id for p in strong.hits} == {"random-off", "off-at-inference"}
+    for p in strong.hits:
+        # The evidence is a verbatim span of the answer.
+        assert p.evidence and strong.answer[p.span[0] : p.span[1]] == p.evidence
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("answer", "flag"),
+    [
+        ("", "empty"),
+        ("   \n\t ", "empty"),
+        ("um uh", "empty"),
+        ("dropout", "too-short"),
+        ("the best pizza in naples uses san marzano tomatoes and buffalo mozzarella", "off-topic"),
+        ("what does dropout do during training", "restates-question"),
+    ],
+)
+def test_flags(grader, toy_rung, answer: str, flag: str) -> None:
+    grade = grader.grade(toy_rung, answer)
+    assert flag in grade.flags
+    assert grade.score <= 1.0
+
+
+@pytest.mark.slow
+def test_misconception_is_detected_with_its_span_and_never_raises_the_score(grader, toy_rung) -> None:
+    good = "each training step randomly switches off a fraction of the units."
+    wrong = " and dropout stays on when the model serves predictions in production."
+    graded = grader.grade(toy_rung, good + wrong)
+    assert [m.id for m in graded.misconceptions] == ["on-at-inference"]
+    m = graded.misconceptions[0]
+    assert graded.answer[m.span[0] : m.span[1]] == m.evidence and "serves predictions" in m.evidence
+    assert "misconception" in graded.flags
+    assert graded.score <= grader.grade(toy_rung, good).score
+
+
+@pytest.mark.slow
+def test_repeating_an_answer_does_not_earn_more(grader, toy_rung) -> None:
+    once = grader.grade(toy_rung, "each training step randomly switches off some of the units.")
+    many = grader.grade(toy_rung, " ".join(["each training step randomly switches off some of the units."] * 40))
+    assert many.score <= once.score + 0.01
+
+
+@pytest.mark.slow
+def test_markup_in_an_answer_is_just_text(grader, toy_rung) -> None:
+    answer = "[bold]dropout[/] randomly switches off units [link=http://x]during training[/link] *yes*"
+    graded = grader.grade(toy_rung, answer)
+    assert graded.answer == answer
+    assert "random-off" in {p.id for p in graded.hits}
+
+
+# --- commands --------------------------------------------------------------------
+
+
+def run_viva(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([venv_bin("viva"), *args], input=stdin, capture_output=True, text=True, timeout=120)
+
+
+def test_rubrics_check_reports_file_and_field(tmp_path: Path) -> None:
+    good = write(tmp_path, "good.yaml", GOOD)
+    bad = write(tmp_path, "bad.yaml", GOOD.replace("weight: 2", "weight: heavy"))
+    ok = run_viva("rubrics", "check", str(good))
+    assert ok.returncode == 0 and "OK" in ok.stdout
+    broken = run_viva("rubrics", "check", str(good), str(bad))
+    assert broken.returncode == 1
+    assert f"{bad}: rungs[0] (id 'what') > key_points[0] (id 'random-off') > weight" in broken.stdout
+
+
+def test_rubrics_list_json_matches_the_bank() -> None:
+    out = run_viva("rubrics", "list", "--json")
+    assert out.returncode == 0
+    rows = json.loads(out.stdout)
+    bank = load_bank()
+    assert {r["topic"] for r in rows} == set(bank.topics)
+    pa = json.loads(run_viva("rubrics", "list", "--track", "product-analytics", "--json").stdout)
+    assert all(r["depth"] <= 2 and "product-analytics" in r["tracks"] for t in pa for r in t["rungs"])
+
+
+@pytest.mark.slow
+def test_grade_command_rubric_stdin_and_adhoc() -> None:
+    bank = load_bank()
+    ref = next(f"{t.topic}:{r.id}" for t, r in bank.all_rungs())
+    topic, rung = bank.rung(ref)
+    by_arg = run_viva("grade", "--rubric", ref, "--json", rung.reference)
+    assert by_arg.returncode == 0, by_arg.stderr
+    data = json.loads(by_arg.stdout)
+    assert data["rubric"] == ref and data["score"] >= 3.5
+    assert {"id", "hit", "evidence", "similarity"} <= set(data["key_points"][0])
+
+    by_stdin = run_viva("grade", "--rubric", ref, stdin="um i don't know")
+    assert by_stdin.returncode == 0 and "Score:" in by_stdin.stdout and "A strong answer says" in by_stdin.stdout
+
+    adhoc = run_viva(
+        "grade", "--question", "What is dropout?", "--reference",
+        "Dropout randomly zeroes units during training. It is switched off at inference.",
+        "--json", "uh it randomly turns off neurons while training and at test time it's off",
+    )
+    assert adhoc.returncode == 0, adhoc.stderr
+    assert json.loads(adhoc.stdout)["score"] >= 3.0
+
+
+def test_grade_command_errors_are_clear() -> None:
+    unknown = run_viva("grade", "--rubric", "no-such-topic", "answer")
+    assert unknown.returncode == 2 and "unknown topic 'no-such-topic'" in unknown.stderr
+    bad_rung = run_viva("grade", "--rubric", "mlp:nope", "answer")
+    assert bad_rung.returncode == 2 and "has no rung 'nope'" in bad_rung.stderr
+    lonely = run_viva("grade", "--question", "Q?", "answer")
+    assert lonely.returncode != 0
