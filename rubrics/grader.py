@@ -127,8 +127,11 @@ class Grade:
             "score": round(self.score, 2),
             "raw": round(self.raw, 4),
             "flags": self.flags,
-            "key_points": [asdict(p) | {"similarity": round(p.similarity, 4), "credit": round(p.credit, 3)} for p in self.points],
-            "misconceptions": [asdict(m) | {"similarity": round(m.similarity, 4)} for m in self.misconceptions],
+            "key_points": [
+                asdict(p) | {"similarity": round(p.similarity, 4), "credit": round(p.credit, 3), "span": list(p.span) if p.span else None}
+                for p in self.points
+            ],
+            "misconceptions": [asdict(m) | {"similarity": round(m.similarity, 4), "span": list(m.span)} for m in self.misconceptions],
         }
 
 
@@ -276,6 +279,30 @@ class Grader:
         if "restates-question" in flags and not any(r.hit for r in results):
             score = min(score, 0.5)
         return Grade(round(score, 2), raw, results, found, flags, answer)
+
+
+    def combine(self, grades: Sequence[Grade]) -> float:
+        """The score of several answers to one rung taken together (a follow-up can fill a gap).
+
+        Each key point keeps its best credit across the answers; each distinct
+        misconception costs its penalty once; flags of the last answer do not apply.
+        """
+        if not grades:
+            return 0.0
+        if len(grades) == 1:
+            return grades[0].score
+        best: dict[str, tuple[float, float]] = {}
+        for g in grades:
+            for pr in g.points:
+                credit = best.get(pr.id, (pr.weight, 0.0))[1]
+                best[pr.id] = (pr.weight, max(credit, pr.credit))
+        total = sum(w for w, _ in best.values()) or 1.0
+        coverage = sum(w * c for w, c in best.values()) / total
+        wrong = {m.id for g in grades for m in g.misconceptions}
+        raw = max(0.0, coverage - self.params.penalty * len(wrong))
+        if all("off-topic" in g.flags or "empty" in g.flags for g in grades):
+            raw = 0.0
+        return round(self.calibration.score(raw), 2)
 
 
 def _missed(kp: KeyPoint) -> PointResult:

@@ -1,0 +1,323 @@
+"""The headless interview engine that the TUI, ``viva ask``, tests and benchmarks drive.
+
+One loop, the same everywhere::
+
+    interview = Interview(config, bank, grader, voice, retriever, sink=store.save)
+    while not interview.done:
+        for chunk in interview.speak():      # the interviewer's question, streamed
+            show(chunk)
+        show_final(interview.pending.text)   # the checked text (may differ from the stream)
+        turn = interview.submit(read_answer())   # or interview.skip(); interview.hint() first
+    for chunk in interview.speak():          # the closing remark
+        show(chunk)
+
+``submit`` grades the answer, decides the next move (:mod:`agent.policy`), appends the
+turn to the record and hands the record to ``sink`` before returning, so the turn is
+stored before the next question is even phrased.  Nothing here imports Textual.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from agent.config import SessionConfig
+from agent.policy import TopicState, apply, decide, start_index
+from agent.record import Decision, Question, SessionRecord, Turn
+from agent.voice import Voice
+from rubrics.bank import Bank
+from rubrics.grader import Grade, Grader
+from rubrics.schema import Rung, Topic
+from viva.errors import VivaError
+
+Sink = Callable[[SessionRecord], None]
+
+
+def plan_topics(bank: Bank, config: SessionConfig) -> list[str]:
+    """The topics to ask: the requested ones (validated) or a random pick for the track."""
+    def askable(t: Topic) -> bool:
+        return bool(t.ladder(config.track, config.ceiling))
+
+    if config.topics:
+        unknown = [t for t in config.topics if t not in bank.topics]
+        if unknown:
+            raise VivaError(f"unknown topic(s): {', '.join(unknown)} (see `viva rubrics list`)")
+        off = [t for t in config.topics if not askable(bank.topic(t))]
+        if off:
+            raise VivaError(f"topic(s) not on the {config.track} track: {', '.join(off)} (see `viva rubrics list --track {config.track}`)")
+        return list(dict.fromkeys(config.topics))
+    pool = sorted(t.topic for t in bank if askable(t))
+    rng = random.Random(config.seed)
+    rng.shuffle(pool)
+    return pool[: config.n_topics]
+
+
+@dataclass
+class _Asked:
+    """What the engine knows about the question in flight beyond the record."""
+
+    said: str = ""  # the candidate's words the follow-up builds on
+    hinted: bool = False
+    shown_at: float = 0.0
+
+
+class Interview:
+    def __init__(
+        self,
+        config: SessionConfig,
+        bank: Bank,
+        grader: Grader,
+        voice: Voice,
+        retriever=None,  # noqa: ANN001 - knowledge.retriever.Retriever, optional
+        *,
+        sink: Sink | None = None,
+        record: SessionRecord | None = None,
+    ) -> None:
+        self.config = config
+        self.bank = bank
+        self.grader = grader
+        self.voice = voice
+        self.retriever = retriever
+        self.sink = sink
+        self.record = record or SessionRecord(config=config, topics=plan_topics(bank, config))
+        self.record.models = {"llm": voice.name, "embedder": getattr(grader.encoder, "identity", "embedder")}
+        self.pending: Question | None = None
+        self._topic_i = 0
+        self._state: TopicState | None = None
+        self._grades: dict[str, list[Grade]] = {}  # rung ref -> grades of its answers
+        self._asked = _Asked()
+        self._closing_spoken = False
+        if self.record.turns:
+            self._replay()
+        else:
+            self._open_topic(0)
+
+    # -- reading the state ----------------------------------------------------------
+
+    @property
+    def done(self) -> bool:
+        return self.pending is None
+
+    @property
+    def topic(self) -> Topic | None:
+        return self._state.topic if self._state else None
+
+    @property
+    def progress(self) -> tuple[int, int]:
+        """(topic number, of how many), 1-based."""
+        return min(self._topic_i + 1, len(self.record.topics)), len(self.record.topics)
+
+    # -- the loop ---------------------------------------------------------------------
+
+    def speak(self) -> Iterator[str]:
+        """Stream the pending question (or, once done, the closing remark)."""
+        if self.pending is None:
+            yield from self._close()
+            return
+        q, state = self.pending, self._state
+        assert state is not None
+        heading = None
+        if self.retriever is not None:
+            hit = self._ground(q, state.rung)
+            if hit is not None:
+                q.passage, heading = hit.passage.id, hit.passage.heading
+        elif state.rung.passages:
+            q.passage = state.rung.passages[0]
+        lead = f"Let's talk about {state.topic.title.lower()}." if q.kind == "opening" and not self.record.turns else ""
+        if q.kind == "opening" and self.record.turns:
+            lead = f"Next topic: {state.topic.title.lower()}."
+        secrets = [state.rung.reference, *(k.text for k in state.rung.effective_key_points())]
+        yield from self.voice.phrase(
+            q, topic_title=state.topic.title, said=self._asked.said, heading=heading, forbidden=secrets, lead=lead
+        )
+        self._asked.shown_at = time.monotonic()
+
+    def cancel(self) -> None:
+        """Stop the interviewer mid-sentence; the rubric wording stands in."""
+        self.voice.cancel()
+
+    def hint(self) -> str:
+        """The candidate asks for a hint: it costs ``config.hint_penalty`` on this answer."""
+        if self._state is None:
+            raise VivaError("the interview is over")
+        self._asked.hinted = True
+        rung = self._state.rung
+        return rung.hint or (rung.simpler or "Think about the most basic mechanism involved.")
+
+    def skip(self) -> Turn:
+        return self.submit("", skipped=True)
+
+    def submit(self, answer: str, *, skipped: bool = False, answer_s: float | None = None) -> Turn:
+        """Grade the answer, decide, record (and sink) the turn, and queue the next question."""
+        if self.pending is None or self._state is None:
+            raise VivaError("the interview is over")
+        q, state = self.pending, self._state
+        rung = state.rung
+        if answer_s is None:
+            answer_s = time.monotonic() - self._asked.shown_at if self._asked.shown_at else 0.0
+        t0 = time.perf_counter()
+        grade = self.grader.grade(rung, "" if skipped else answer)
+        grade_ms = (time.perf_counter() - t0) * 1000
+        penalty = self.config.hint_penalty if self._asked.hinted else 0.0
+        if q.kind in {"hint", "simpler"}:
+            penalty += self.config.hint_penalty / 2  # the interviewer had to help
+        score = max(0.0, round(grade.score - penalty, 2))
+        if not skipped:
+            self._grades.setdefault(q.ref, []).append(grade)
+        rung_grades = self._grades.get(q.ref, [])
+        rung_score = max(0.0, round(self.grader.combine(rung_grades) - penalty, 2)) if rung_grades else 0.0
+
+        hit = {p.id for g in rung_grades for p in g.points if p.hit}
+        weights = {k.id: k.weight for k in rung.effective_key_points()}
+        missed = sorted((k for k in weights if k not in hit), key=lambda k: -weights[k])
+        decision = decide(
+            state,
+            self.config,
+            score=rung_score,
+            missed=missed,
+            misconceptions=[m.id for m in grade.misconceptions],
+            skipped=skipped,
+            empty="empty" in grade.flags,
+        )
+        turn = Turn(
+            index=len(self.record.turns),
+            question=q,
+            answer=answer,
+            grade=grade.to_dict(),
+            score=score,
+            rung_score=rung_score,
+            decision=decision,
+            hinted=self._asked.hinted,
+            skipped=skipped,
+            answer_s=round(answer_s, 2),
+            grade_ms=round(grade_ms, 1),
+        )
+        self.record.turns.append(turn)
+        self._after(decision, said=_evidence(grade, answer, decision))
+        if self.pending is None:
+            self.record.status = "finished"
+            self.record.ended_at = time.time()
+        if self.sink is not None:
+            self.sink(self.record)
+        return turn
+
+    def end(self) -> None:
+        """End early (the candidate chose to stop); the record keeps what was answered."""
+        self.pending = None
+        self._state = None
+        self.record.status = "finished"
+        self.record.ended_at = time.time()
+        if self.sink is not None:
+            self.sink(self.record)
+
+    # -- moving through topics ------------------------------------------------------------
+
+    def _after(self, decision: Decision, said: str) -> None:
+        state = self._state
+        assert state is not None
+        self._asked = _Asked(said=said)
+        if decision.action in {"next-topic", "end"}:
+            self._open_topic(self._topic_i + 1)
+            return
+        apply(state, decision)
+        rung = state.rung
+        if decision.action == "deeper":
+            self.pending = self._question(rung, "deeper", rung.question)
+        elif decision.action == "probe":
+            kp = next(k for k in rung.effective_key_points() if k.id == decision.key_point)
+            self.pending = self._question(rung, "probe", kp.probe or _generic_probe(rung), key_point=kp.id)
+        elif decision.action == "challenge":
+            mc = next(m for m in rung.misconceptions if m.id == decision.misconception)
+            text = mc.challenge or f"Are you sure about that? How would you check whether {mc.text[0].lower() + mc.text[1:-1]}?"
+            self.pending = self._question(rung, "challenge", text)
+        elif decision.action == "simpler":
+            self.pending = self._question(rung, "simpler", rung.simpler or rung.question)
+        elif decision.action == "hint":
+            self.pending = self._question(rung, "hint", f"A hint: {rung.hint} {rung.question}" if rung.hint else rung.question)
+
+    def _open_topic(self, i: int) -> None:
+        self._topic_i = i
+        if i >= len(self.record.topics):
+            self.pending, self._state = None, None
+            return
+        topic = self.bank.topic(self.record.topics[i])
+        ladder = topic.ladder(self.config.track, self.config.ceiling)
+        self._state = TopicState(topic=topic, ladder=ladder, index=start_index(ladder, self.config))
+        self.pending = self._question(self._state.rung, "opening", self._state.rung.question)
+
+    def _question(self, rung: Rung, kind: str, intended: str, key_point: str | None = None) -> Question:
+        assert self._state is not None
+        return Question(self._state.topic.topic, rung.id, rung.depth, kind, intended, key_point=key_point)  # type: ignore[arg-type]
+
+    def _replay(self) -> None:
+        """Rebuild the engine's state from a stored record (resuming a session)."""
+        turns = list(self.record.turns)
+        self._open_topic(0)
+        for turn in turns:
+            if self._state is None:
+                break
+            self.pending = turn.question
+            if not turn.skipped:
+                # Only the fields combine() needs: per-point credit and misconceptions.
+                self._grades.setdefault(turn.question.ref, []).append(_grade_from_dict(turn.grade, turn.answer))
+            self._after(turn.decision, said="")
+        self._asked = _Asked(said=turns[-1].answer if turns else "")
+
+    def _ground(self, q: Question, rung: Rung):  # noqa: ANN202
+        """The primer passage the question draws on: the best of the rung's own, by query."""
+        topics = {p.partition("/")[0] for p in rung.passages} | {q.topic}
+        query = f"{q.intended} {self._asked.said}".strip()
+        hits = self.retriever.search(query, k=3, topic=sorted(topics))
+        preferred = [h for h in hits if h.passage.id in rung.passages]
+        return (preferred or hits or [None])[0]
+
+    def _close(self) -> Iterator[str]:
+        if self._closing_spoken:
+            return
+        self._closing_spoken = True
+        scores = self.record.topic_scores()
+        if not scores:
+            text = "Thanks for your time. Come back whenever you want to practise."
+            self.record.closing = text
+            yield text
+            return
+        best = max(scores, key=scores.get)
+        worst = min(scores, key=scores.get)
+        fallback = f"Thanks, that's all I had. You were strongest on {self.bank.topic(best).title.lower()}"
+        fallback += "." if best == worst else f"; {self.bank.topic(worst).title.lower()} is the one to practise next."
+        summary = f"Topics: {', '.join(self.bank.topic(t).title.lower() for t in scores)}. Strongest: {self.bank.topic(best).title.lower()}; weakest: {self.bank.topic(worst).title.lower()}."
+        names = [w for t in scores for w in self.bank.topic(t).title.lower().split() if len(w) > 4]
+        chunks = list(self.voice.closing(summary, fallback, must_mention=names))
+        self.record.closing = "".join(chunks)
+        if self.sink is not None:
+            self.sink(self.record)
+        yield from chunks
+
+
+def _generic_probe(rung: Rung) -> str:
+    return f"What else matters here? {rung.question}"
+
+
+def _evidence(grade: Grade, answer: str, decision: Decision) -> str:
+    """The candidate's own words a follow-up should build on."""
+    if decision.misconception:
+        m = next((m for m in grade.misconceptions if m.id == decision.misconception), None)
+        if m:
+            return m.evidence
+    hits = sorted((p for p in grade.points if p.hit and p.evidence), key=lambda p: -p.similarity)
+    if hits:
+        return hits[0].evidence or ""
+    return " ".join(answer.split()[:16])
+
+
+def _grade_from_dict(data: dict, answer: str) -> Grade:
+    from rubrics.grader import MisconceptionResult, PointResult
+
+    points = [
+        PointResult(p["id"], p["text"], p["weight"], p["similarity"], p["credit"], p["hit"], p.get("evidence"), tuple(p["span"]) if p.get("span") else None)
+        for p in data.get("key_points", [])
+    ]
+    mis = [MisconceptionResult(m["id"], m["text"], m["correction"], m["similarity"], m["evidence"], tuple(m["span"])) for m in data.get("misconceptions", [])]
+    return Grade(data.get("score", 0.0), data.get("raw", 0.0), points, mis, list(data.get("flags", [])), answer)

@@ -1,0 +1,139 @@
+"""The session record: everything an interview produced, turn by turn.
+
+The engine appends a :class:`Turn` the moment an answer is graded and hands the record
+to its sink (the transcript store) right then, so a crash loses at most the answer
+being typed.  Everything here is plain data that round-trips through JSON
+(:meth:`SessionRecord.to_dict` / :meth:`SessionRecord.from_dict`): the store, the
+exports and the review screen all read the same shape.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+from agent.config import SessionConfig
+
+QuestionKind = Literal["opening", "deeper", "probe", "hint", "simpler", "challenge"]
+Status = Literal["active", "finished", "abandoned"]
+
+RECORD_VERSION = 1
+
+
+@dataclass
+class Question:
+    """A question as asked: what the rubric intended and what the interviewer said."""
+
+    topic: str
+    rung: str
+    depth: int
+    kind: QuestionKind
+    intended: str  # the rubric's own wording (the fallback)
+    text: str = ""  # what was said (the LLM's phrasing when it passed the checks)
+    fell_back: bool = False  # True when the rubric wording was used instead of the LLM's
+    fallback_reason: str = ""
+    key_point: str | None = None  # the missed key point a probe is after
+    passage: str | None = None  # the primer passage the question was grounded in
+    generation_s: float = 0.0
+    first_token_s: float | None = None
+
+    @property
+    def ref(self) -> str:
+        return f"{self.topic}:{self.rung}"
+
+
+@dataclass
+class Decision:
+    """What the interviewer does next, and why (shown in the review)."""
+
+    action: Literal["deeper", "probe", "hint", "simpler", "challenge", "next-topic", "end"]
+    reason: str
+    rung: str | None = None  # the rung asked next (same topic) when there is one
+    key_point: str | None = None
+    misconception: str | None = None
+
+
+@dataclass
+class Turn:
+    """One question and the candidate's answer, graded."""
+
+    index: int
+    question: Question
+    answer: str
+    grade: dict[str, Any]  # Grade.to_dict() of this answer against the rung
+    score: float  # this answer's score, 0-5, after any hint penalty
+    rung_score: float  # the rung's score so far (best of each key point across its turns)
+    decision: Decision
+    hinted: bool = False
+    skipped: bool = False
+    answer_s: float = 0.0  # seconds from question shown to answer submitted
+    grade_ms: float = 0.0
+    at: float = field(default_factory=time.time)
+
+
+@dataclass
+class SessionRecord:
+    config: SessionConfig
+    id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    started_at: float = field(default_factory=time.time)
+    ended_at: float | None = None
+    status: Status = "active"
+    topics: list[str] = field(default_factory=list)
+    turns: list[Turn] = field(default_factory=list)
+    models: dict[str, str] = field(default_factory=dict)
+    closing: str = ""
+
+    # -- summaries -----------------------------------------------------------------
+
+    def topic_scores(self) -> dict[str, float]:
+        """Per topic: the mean of its rungs' final scores (a deeper rung reached counts too)."""
+        rungs: dict[str, dict[str, float]] = {}
+        for t in self.turns:
+            rungs.setdefault(t.question.topic, {})[t.question.rung] = t.rung_score
+        return {topic: round(sum(r.values()) / len(r), 2) for topic, r in rungs.items()}
+
+    def deepest(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for t in self.turns:
+            out[t.question.topic] = max(out.get(t.question.topic, 0), t.question.depth)
+        return out
+
+    @property
+    def overall(self) -> float | None:
+        scores = self.topic_scores()
+        return round(sum(scores.values()) / len(scores), 2) if scores else None
+
+    @property
+    def duration_s(self) -> float:
+        end = self.ended_at or (self.turns[-1].at if self.turns else self.started_at)
+        return max(0.0, end - self.started_at)
+
+    # -- JSON --------------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["config"] = self.config.to_dict()
+        data["version"] = RECORD_VERSION
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SessionRecord:
+        turns = []
+        for t in data.get("turns", []):
+            t = dict(t)
+            t["question"] = Question(**t["question"])
+            t["decision"] = Decision(**t["decision"])
+            turns.append(Turn(**t))
+        return cls(
+            config=SessionConfig.from_dict(data["config"]),
+            id=data["id"],
+            started_at=data["started_at"],
+            ended_at=data.get("ended_at"),
+            status=data.get("status", "finished"),
+            topics=list(data.get("topics", [])),
+            turns=turns,
+            models=dict(data.get("models", {})),
+            closing=data.get("closing", ""),
+        )

@@ -1,0 +1,73 @@
+"""Wiring: load the models and data an interview needs, once, and build interviews.
+
+The TUI calls :func:`load_components` in a worker thread (it takes seconds: torch, the
+embedder, the FAISS index, the LLM) and then builds any number of interviews from the
+result; ``viva ask`` and the benchmarks go through :func:`build_interview`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from agent.config import SessionConfig
+from agent.engine import Interview, Sink
+from agent.record import SessionRecord
+
+
+@dataclass
+class Components:
+    bank: object  # rubrics.bank.Bank
+    grader: object  # rubrics.grader.Grader
+    retriever: object  # knowledge.retriever.Retriever
+    voice: object  # agent.voice.Voice
+
+    def interview(self, config: SessionConfig, *, sink: Sink | None = None, record: SessionRecord | None = None) -> Interview:
+        return Interview(config, self.bank, self.grader, self.voice, self.retriever, sink=sink, record=record)  # type: ignore[arg-type]
+
+
+def load_components(
+    llm: str | None = None,
+    embedder: str | None = None,
+    progress: Callable[[str], None] = lambda step: None,
+    chat_model=None,  # noqa: ANN001 - a ready ChatModel (tests, the TUI's fake) instead of loading one
+) -> Components:
+    """Load everything; ``llm='none'`` skips the LLM and uses the rubric's own wording."""
+    from viva.models import ensure_offline
+
+    ensure_offline()
+    progress("rubrics")
+    from rubrics.bank import load_bank
+
+    bank = load_bank()
+    progress("embedder")
+    from viva.embedding import Embedder
+
+    encoder = Embedder.load(embedder)
+    from rubrics.grader import Grader
+
+    grader = Grader(encoder)
+    progress("index")
+    from knowledge.retriever import Retriever
+
+    retriever = Retriever.load(encoder)
+    from agent.voice import Voice
+
+    if chat_model is None and (llm or "").lower() != "none":
+        progress("llm")
+        from agent.llm import TransformersChatModel
+
+        chat_model = TransformersChatModel.load(llm)
+    progress("ready")
+    return Components(bank, grader, retriever, Voice(chat_model, encoder))
+
+
+def build_interview(
+    config: SessionConfig,
+    *,
+    llm: str | None = None,
+    embedder: str | None = None,
+    sink: Sink | None = None,
+    record: SessionRecord | None = None,
+) -> Interview:
+    return load_components(llm, embedder).interview(config, sink=sink, record=record)
