@@ -7,6 +7,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from viva.commands import app, ask, grade, knowledge, models, rubrics
+from viva.commands import app, ask, grade, history, knowledge, models, rubrics
 
-COMMANDS: list[ModuleType] = [app, ask, models, knowledge, rubrics, grade]
+COMMANDS: list[ModuleType] = [app, ask, history, models, knowledge, rubrics, grade]

@@ -1,0 +1,98 @@
+"""Exporting a session: Markdown a person reads, JSON a program reads back.
+
+Markdown shows, per turn, the question, the answer (verbatim, in a fenced block so
+nothing the candidate typed is interpreted), the score, what was hit (with the words
+that hit it) and missed, misconceptions, what a strong answer says and the primer
+passage the question drew on.  JSON is the complete record with a schema version;
+:func:`from_json` reads it back into the same :class:`SessionRecord`.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from agent.config import LEVELS, TRACKS
+from agent.record import RECORD_VERSION, SessionRecord
+from viva.errors import DataError
+
+FORMAT = "viva-session"
+
+
+def to_json(record: SessionRecord) -> str:
+    return json.dumps({"format": FORMAT, **record.to_dict()}, indent=2, ensure_ascii=False)
+
+
+def from_json(text: str, source: str = "input") -> SessionRecord:
+    try:
+        data: Any = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{source}: not JSON (line {exc.lineno}: {exc.msg})") from exc
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise DataError(f"{source}: not a viva session export (no \"format\": \"{FORMAT}\")")
+    if data.get("version", 0) > RECORD_VERSION:
+        raise DataError(f"{source}: written by a newer viva (version {data['version']}); upgrade viva")
+    try:
+        return SessionRecord.from_dict({k: v for k, v in data.items() if k not in {"format", "version"}})
+    except (KeyError, TypeError, ValueError) as exc:
+        raise DataError(f"{source}: a session export with a missing or malformed field ({exc})") from exc
+
+
+def _fence(text: str) -> str:
+    """A fenced block that no backtick run inside ``text`` can close early."""
+    ticks = "```"
+    while ticks in text:
+        ticks += "`"
+    return f"{ticks}text\n{text}\n{ticks}"
+
+
+def to_markdown(record: SessionRecord, bank=None, passages: dict[str, str] | None = None) -> str:  # noqa: ANN001
+    """The readable transcript.  ``bank`` adds reference answers, ``passages`` (id -> text) the primer."""
+    c = record.config
+    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(record.started_at))
+    lines = [
+        f"# viva interview, {when}",
+        "",
+        f"- Track: {TRACKS.get(c.track, c.track)}; level: {LEVELS.get(c.level, c.level)}",
+        f"- Overall: {record.overall:.1f} / 5" if record.overall is not None else "- Overall: no answers",
+        f"- Duration: {record.duration_s / 60:.0f} min; status: {record.status}",
+        f"- Models: {', '.join(f'{k} {v}' for k, v in record.models.items())}",
+        "",
+        "| Topic | Score | Deepest rung |",
+        "|---|---|---|",
+    ]
+    deepest = record.deepest()
+    for topic, score in record.topic_scores().items():
+        lines.append(f"| {topic} | {score:.1f} | depth {deepest.get(topic, 0)} |")
+    passages = passages or {}
+    for t in record.turns:
+        q = t.question
+        lines += ["", f"## {t.index + 1}. {q.topic} / {q.rung} (depth {q.depth}, {q.kind})", "", f"**Q:** {q.text or q.intended}", ""]
+        if t.skipped:
+            lines.append("*Skipped.*")
+        else:
+            lines += [_fence(t.answer) if t.answer.strip() else "*No answer.*", ""]
+            lines.append(f"**Score:** {t.score:.1f} / 5" + (" (hint used)" if t.hinted else "") + (f"; flags: {', '.join(t.grade['flags'])}" if t.grade.get("flags") else ""))
+            lines.append("")
+            for p in t.grade.get("key_points", []):
+                if p["hit"]:
+                    lines.append(f"- hit: {p['text']} (\"{_inline(p.get('evidence') or '')}\")")
+                else:
+                    lines.append(f"- missed: {p['text']}")
+            for m in t.grade.get("misconceptions", []):
+                lines.append(f"- misconception: \"{_inline(m['evidence'])}\" sounds like \"{m['text']}\"; in fact {m['correction']}")
+        lines += ["", f"*Next:* {t.decision.action}: {t.decision.reason}"]
+        if bank is not None and q.topic in bank.topics:
+            rung = next((r for r in bank.topic(q.topic).rungs if r.id == q.rung), None)
+            if rung is not None:
+                lines += ["", f"**A strong answer says:** {rung.reference}"]
+        if q.passage and q.passage in passages:
+            lines += ["", f"**Primer ({q.passage}):** " + " ".join(passages[q.passage].split())]
+    if record.closing:
+        lines += ["", "---", "", record.closing]
+    return "\n".join(lines) + "\n"
+
+
+def _inline(text: str) -> str:
+    return " ".join(text.split()).replace('"', "'")
