@@ -1,18 +1,26 @@
-"""The Textual app (a first frame; the full setup/interview/results screens build on it).
+"""The Textual app: setup, interview, results, history.
 
 The first frame must appear at once, so nothing heavy is imported at module level:
-models load in a thread worker after mount, and the screen says what is happening.
+:func:`agent.session.load_components` (torch, the embedder, FAISS, the LLM) runs in a
+thread worker after mount, the setup screen is usable meanwhile, and the footer shows
+what is loading.  Screens talk to the headless engine (:mod:`agent`) exactly as
+``viva ask`` does; nothing below this package imports Textual.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
 from typing import Any
 
 from textual import work
-from textual.app import App, ComposeResult
+from textual.app import App, SystemCommand
 from textual.binding import Binding
-from textual.containers import Vertical
-from textual.widgets import Footer, Header, Static
+from textual.reactive import reactive
+from textual.screen import Screen
+
+from tui.screens.help import HelpScreen
+from tui.screens.setup import SetupScreen
 
 
 class VivaApp(App[None]):
@@ -20,37 +28,138 @@ class VivaApp(App[None]):
 
     TITLE = "viva"
     SUB_TITLE = "deep-learning mock interviews"
-    BINDINGS = [Binding("q", "quit", "Quit", id="quit")]
+    CSS_PATH = "viva.tcss"
+    BINDINGS = [
+        Binding("f1", "help", "Help", id="help", tooltip="Keys and what each screen does"),
+        Binding("question_mark", "help", "Help", show=False, id="help-alt"),
+        Binding("ctrl+t", "toggle_theme", "Theme", id="theme", tooltip="Switch light/dark"),
+        Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
+    ]
 
-    def __init__(self, llm: str | None = None, embedder: str | None = None, load_models: bool = True) -> None:
+    loading: reactive[str] = reactive("starting")
+
+    def __init__(
+        self,
+        llm: str | None = None,
+        embedder: str | None = None,
+        *,
+        components: Any = None,
+        chat_model: Any = None,
+        load_models: bool = True,
+    ) -> None:
         super().__init__()
         self.llm_source = llm
         self.embedder_source = embedder
-        self.load_models = load_models
-        self.models: dict[str, Any] = {}
+        self.chat_model = chat_model
+        self.components = components
+        self.load_error: str | None = None
+        self._load_models = load_models and components is None
+        self._store: Any = None
+        if components is not None:
+            self.loading = "ready"
 
-    def compose(self) -> ComposeResult:
-        yield Header()
-        with Vertical(id="welcome"):
-            yield Static("Welcome to viva.", id="title")
-            yield Static("Loading models in the background...", id="model-status")
-        yield Footer()
+    # -- lifecycle ------------------------------------------------------------------
 
     def on_mount(self) -> None:
-        if self.load_models:
-            self.load_models_worker()
+        self.theme = self.settings().get("theme", "textual-dark")
+        self.push_screen(SetupScreen())
+        if self._load_models:
+            self.load_components()
+        self.call_after_refresh(self.offer_resume)
 
     @work(thread=True, exclusive=True, group="models")
-    def load_models_worker(self) -> None:
+    def load_components(self) -> None:
+        from agent.session import load_components
         from viva.errors import VivaError
-        from viva.models import load_embedder, load_llm
 
-        status = self.query_one("#model-status", Static)
+        def progress(step: str) -> None:
+            self.call_from_thread(setattr, self, "loading", step)
+
         try:
-            self.models["embedder"] = load_embedder(self.embedder_source)
-            self.call_from_thread(status.update, "Embedder ready; loading the interviewer model...")
-            if self.llm_source != "none":
-                self.models["llm"] = load_llm(self.llm_source)
-            self.call_from_thread(status.update, "Models ready.")
+            components = load_components(self.llm_source, self.embedder_source, progress, chat_model=self.chat_model)
         except VivaError as err:
-            self.call_from_thread(status.update, f"Could not load models: {err}")
+            self.load_error = str(err)
+            self.call_from_thread(setattr, self, "loading", "failed")
+            self.call_from_thread(self.notify, str(err), title="Could not load models", severity="error", timeout=30)
+            return
+        self.components = components
+        self.call_from_thread(setattr, self, "loading", "ready")
+
+    # -- shared services -----------------------------------------------------------------
+
+    @property
+    def store(self) -> Any:
+        """The transcript store, opened on first use (stdlib sqlite3: fast to import)."""
+        if self._store is None:
+            from agent.store import Store
+
+            self._store = Store.open()
+        return self._store
+
+    def settings(self) -> dict[str, Any]:
+        from viva.paths import data_dir
+
+        path = data_dir() / "settings.json"
+        try:
+            data = json.loads(path.read_text())
+            return data if isinstance(data, dict) else {}
+        except (OSError, ValueError):
+            return {}
+
+    def save_settings(self, **values: Any) -> None:
+        from viva.paths import data_dir
+
+        path = data_dir() / "settings.json"
+        data = self.settings() | values
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(data, indent=2))
+            tmp.replace(path)
+        except OSError as exc:
+            self.notify(f"Could not save settings: {exc}", severity="warning")
+
+    def offer_resume(self) -> None:
+        from viva.errors import VivaError
+
+        try:
+            unfinished = self.store.unfinished()
+        except VivaError as err:
+            self.notify(str(err), title="Transcripts unavailable", severity="error", timeout=30)
+            return
+        if unfinished:
+            from tui.screens.resume import ResumeScreen
+
+            sid = unfinished[0].id
+
+            def chosen(choice: str | None) -> None:
+                if choice == "resume" and isinstance(self.screen, SetupScreen):
+                    self.screen.start_interview(resume_id=sid)
+                elif choice == "abandon":
+                    self.store.set_status(sid, "abandoned")
+                    self.notify("Marked abandoned; it stays in your history.")
+
+            self.push_screen(ResumeScreen(unfinished[0]), chosen)
+
+    # -- actions -----------------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_toggle_theme(self) -> None:
+        self.theme = "textual-light" if self.theme == "textual-dark" else "textual-dark"
+        self.save_settings(theme=self.theme)
+
+    def action_history(self) -> None:
+        from tui.screens.history import HistoryScreen
+
+        self.push_screen(HistoryScreen())
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("History", "Past interviews, scored transcripts and progress", self.action_history)
+        yield SystemCommand("Toggle light/dark theme", "Switch between the light and dark theme", self.action_toggle_theme)
+        yield SystemCommand("Help", "Keys and what each screen does", self.action_help)
+        if isinstance(screen, SetupScreen):
+            yield SystemCommand("Start interview", "Start with the chosen settings", screen.action_start)

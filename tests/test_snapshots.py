@@ -1,0 +1,119 @@
+"""Snapshots of every screen at a fixed size (pytest-textual-snapshot).
+
+Regenerate after an intended change: ``pytest tests/test_snapshots.py --snapshot-update``
+and review the SVGs in ``tests/__snapshots__``.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.fakes import EchoInterviewer
+from test_tui import SIZE, answer, start, wait_until
+
+pytestmark = pytest.mark.slow
+
+FIXED = 1_790_000_000.0  # 2026-09-21: a fixed date so history rows do not change
+
+
+@pytest.fixture(scope="module")
+def components():
+    from agent.session import load_components
+
+    return load_components(llm="none", chat_model=EchoInterviewer())
+
+
+def stored_session(components):  # noqa: ANN001, ANN201
+    """A finished interview with fixed times, saved to this test's store."""
+    from agent.config import SessionConfig
+    from agent.store import Store
+
+    iv = components.interview(SessionConfig(track="applied-nlp", level="junior", topics=("dropout", "optimizers"), max_follow_ups=1))
+    answers = [
+        "um so dropout randomly switches off some units on each training step so they can't co-adapt, and at inference it's off",
+        "[bold]not sure[/] honestly",
+        "adam keeps running averages of the gradient and its square so every weight gets its own step size",
+        "",
+    ]
+    for a in answers:
+        if iv.done:
+            break
+        list(iv.speak())
+        iv.submit(a)
+    iv.end()
+    rec = iv.record
+    rec.started_at, rec.ended_at = FIXED, FIXED + 600
+    for i, t in enumerate(rec.turns):
+        t.at = FIXED + 60 * (i + 1)
+        t.answer_s = 30.0
+    Store.open().save(rec)
+    return rec
+
+
+def app_for(components):  # noqa: ANN001, ANN201
+    from tui.app import VivaApp
+
+    return VivaApp(components=components)
+
+
+def test_setup_screen(snap_compare, components) -> None:
+    async def ready(pilot) -> None:  # noqa: ANN001
+        await wait_until(pilot, lambda: bool(pilot.app.screen.query("SelectionList")) and pilot.app.screen.query_one("SelectionList").option_count > 0)
+
+    assert snap_compare(app_for(components), terminal_size=SIZE, run_before=ready)
+
+
+def test_interview_screen(snap_compare, components) -> None:
+    async def go(pilot) -> None:  # noqa: ANN001
+        from textual.widgets import SelectionList
+
+        await wait_until(pilot, lambda: pilot.app.screen.query_one(SelectionList).option_count > 0)
+        topics = pilot.app.screen.query_one(SelectionList)
+        topics.select("dropout")
+        await start(pilot, topics="1")
+        await answer(pilot, "um it [bold]randomly[/] drops units while training i think")
+
+    assert snap_compare(app_for(components), terminal_size=SIZE, run_before=go)
+
+
+def test_results_screen(snap_compare, components) -> None:
+    record = stored_session(components)
+
+    async def go(pilot) -> None:  # noqa: ANN001
+        from tui.screens.results import ResultsScreen
+
+        await pilot.pause()
+        pilot.app.push_screen(ResultsScreen(record))
+        await pilot.pause()
+
+    assert snap_compare(app_for(components), terminal_size=SIZE, run_before=go)
+
+
+def test_history_screen_with_progress(snap_compare, components) -> None:
+    stored_session(components)
+
+    async def go(pilot) -> None:  # noqa: ANN001
+        await pilot.pause()
+        pilot.app.action_history()
+        await pilot.pause()
+        await pilot.press("p")
+        await pilot.pause()
+
+    assert snap_compare(app_for(components), terminal_size=SIZE, run_before=go)
+
+
+def test_review_screen(snap_compare, components) -> None:
+    record = stored_session(components)
+
+    async def go(pilot) -> None:  # noqa: ANN001
+        from tui.screens.review import ReviewScreen
+
+        await pilot.pause()
+        pilot.app.push_screen(ReviewScreen(record))
+        await pilot.pause()
+
+    assert snap_compare(app_for(components), terminal_size=SIZE, run_before=go)
+
+
+def test_help_screen(snap_compare, components) -> None:
+    assert snap_compare(app_for(components), terminal_size=SIZE, press=["f1"])

@@ -1,0 +1,169 @@
+"""Setup: track, level, number of topics or a topic list; remembers the last choice.
+
+Usable at once: the rubric bank (for the topic list) loads in a worker, the models in
+the app's worker; pressing Start before the models are ready waits for them.
+"""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Header, Input, Label, LoadingIndicator, Select, SelectionList, Static, Switch
+
+from agent.config import LEVELS, TRACKS
+
+LOADING_TEXT = {
+    "starting": "Starting...",
+    "rubrics": "Loading the question bank...",
+    "embedder": "Loading the embedder (grading and retrieval)...",
+    "index": "Opening the primer index...",
+    "llm": "Loading the interviewer model...",
+    "ready": "Models ready.",
+    "failed": "Models failed to load (see the message). Fix it and restart viva.",
+}
+
+
+class SetupScreen(Screen[None]):
+    BINDINGS = [
+        Binding("ctrl+s", "start", "Start", id="start", tooltip="Start the interview"),
+        Binding("ctrl+h", "app.history", "History", id="history"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        saved = self.app.settings()  # type: ignore[attr-defined]
+        yield Header()
+        with VerticalScroll(id="setup"):
+            yield Static("Set up your interview", classes="screen-title")
+            with Horizontal(classes="row"):
+                with Vertical(classes="field"):
+                    yield Label("Track")
+                    yield Select(
+                        [(v, k) for k, v in TRACKS.items()], value=saved.get("track", "applied-nlp"), allow_blank=False, id="track"
+                    )
+                with Vertical(classes="field"):
+                    yield Label("Level")
+                    yield Select([(v, k) for k, v in LEVELS.items()], value=saved.get("level", "middle"), allow_blank=False, id="level")
+                with Vertical(classes="field narrow"):
+                    yield Label("Topics")
+                    yield Input(str(saved.get("n_topics", 3)), type="integer", id="n-topics", max_length=2)
+            with Horizontal(classes="row"):
+                yield Switch(value=saved.get("show_scores", True), id="show-scores")
+                yield Label("Show each score right after the answer (off: only at the end, as in a real interview)")
+            with Horizontal(classes="row"):
+                yield Switch(value=saved.get("timer", False), id="timer")
+                yield Label("Answer timer")
+            yield Label("Only these topics (optional; none ticked = a random pick for the track):")
+            yield SelectionList[str](id="topics")
+            with Horizontal(classes="row"):
+                yield Button("Start interview", id="start", variant="primary")
+                yield Button("History", id="history")
+        with Horizontal(id="model-status"):
+            yield LoadingIndicator(id="spinner")
+            yield Static(LOADING_TEXT["starting"], id="status-text")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "loading", self._show_loading, init=True)
+        self.load_topics()
+        self.query_one("#track", Select).focus()
+
+    def _show_loading(self, step: str) -> None:
+        self.query_one("#status-text", Static).update(LOADING_TEXT.get(step, step))
+        self.query_one("#spinner").display = step not in {"ready", "failed"}
+        if step == "ready" and getattr(self, "_start_when_ready", False):
+            self._start_when_ready = False
+            self.action_start()
+
+    @work(thread=True, exclusive=True, group="topics")
+    def load_topics(self) -> None:
+        from rubrics.bank import load_bank
+        from viva.errors import VivaError
+
+        try:
+            bank = load_bank()
+        except VivaError as err:
+            self.app.call_from_thread(self.app.notify, str(err), title="Question bank", severity="error", timeout=30)
+            return
+        self.bank = bank
+        self.app.call_from_thread(self._fill_topics)
+
+    @on(Select.Changed, "#track")
+    def _fill_topics(self) -> None:
+        bank = getattr(self, "bank", None)
+        if bank is None:
+            return
+        from agent.config import SessionConfig
+
+        track = self.query_one("#track", Select).value
+        ceiling = SessionConfig(track=track).ceiling  # type: ignore[arg-type]
+        saved = set(self.app.settings().get("topics", []))  # type: ignore[attr-defined]
+        topics = self.query_one("#topics", SelectionList)
+        topics.clear_options()
+        for t in bank:
+            if t.ladder(track, ceiling):
+                topics.add_option((t.title, t.topic, t.topic in saved))
+
+    def config(self):  # noqa: ANN201 - agent.config.SessionConfig
+        from agent.config import SessionConfig
+
+        raw = self.query_one("#n-topics", Input).value.strip()
+        n = int(raw) if raw.isdigit() else 0
+        if not 1 <= n <= 20:
+            raise ValueError("Number of topics must be between 1 and 20.")
+        return SessionConfig(
+            track=self.query_one("#track", Select).value,  # type: ignore[arg-type]
+            level=self.query_one("#level", Select).value,  # type: ignore[arg-type]
+            n_topics=n,
+            topics=tuple(self.query_one("#topics", SelectionList).selected),
+            show_scores=self.query_one("#show-scores", Switch).value,
+        )
+
+    @on(Button.Pressed, "#start")
+    def action_start(self) -> None:
+        self.start_interview()
+
+    @on(Button.Pressed, "#history")
+    def _history(self) -> None:
+        self.app.action_history()  # type: ignore[attr-defined]
+
+    def start_interview(self, resume_id: str | None = None) -> None:
+        app = self.app
+        record = None
+        if resume_id is None:
+            try:
+                config = self.config()
+            except ValueError as err:
+                self.notify(str(err), severity="warning")
+                return
+            app.save_settings(  # type: ignore[attr-defined]
+                track=config.track, level=config.level, n_topics=config.n_topics, topics=list(config.topics),
+                show_scores=config.show_scores, timer=self.query_one("#timer", Switch).value,
+            )
+        else:
+            record = app.store.load(resume_id)  # type: ignore[attr-defined]
+            config = record.config
+        if app.loading == "failed":  # type: ignore[attr-defined]
+            self.notify(app.load_error or "Models failed to load.", severity="error")  # type: ignore[attr-defined]
+            return
+        if app.components is None:  # type: ignore[attr-defined]
+            self.notify("Starting as soon as the models are loaded...")
+            self._pending = (config, record)
+            self._start_when_ready = True
+            return
+        pending = getattr(self, "_pending", None)
+        if pending and resume_id is None and record is None:
+            config, record = pending if pending[1] is not None else (config, None)
+            self._pending = None
+        from viva.errors import VivaError
+
+        try:
+            interview = app.components.interview(config, sink=app.store.save, record=record)  # type: ignore[attr-defined]
+        except VivaError as err:
+            self.notify(str(err), severity="error")
+            return
+        from tui.screens.interview import InterviewScreen
+
+        app.push_screen(InterviewScreen(interview, timer=self.query_one("#timer", Switch).value))
