@@ -158,7 +158,8 @@ class Interview:
         if answer_s is None:
             answer_s = time.monotonic() - self._asked.shown_at if self._asked.shown_at else 0.0
         t0 = time.perf_counter()
-        grade = self.grader.grade(rung, "" if skipped else answer)
+        asked = q.intended if q.intended == q.text else f"{q.intended} {q.text}"
+        grade = self.grader.grade(rung, "" if skipped else answer, asked=asked)
         grade_ms = (time.perf_counter() - t0) * 1000
         penalty = self.config.hint_penalty if self._asked.hinted else 0.0
         if q.kind in {"hint", "simpler"}:

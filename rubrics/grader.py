@@ -185,10 +185,12 @@ class Grader:
         self._cache[key] = result
         return result
 
-    def grade(self, rung: Rung, answer: str) -> Grade:
-        return self.grade_many(rung, [answer])[0]
+    def grade(self, rung: Rung, answer: str, asked: str | None = None) -> Grade:
+        """Grade one answer; ``asked`` is the question as actually put (a probe, a rephrase),
+        so reading *that* back is caught as restating too."""
+        return self.grade_many(rung, [answer], asked)[0]
 
-    def grade_many(self, rung: Rung, answers: Sequence[str]) -> list[Grade]:
+    def grade_many(self, rung: Rung, answers: Sequence[str], asked: str | None = None) -> list[Grade]:
         """Grade several answers to one rung with a single batched encode."""
         rv = self._vectors(rung)
         all_windows = [windows(a, small=self.params.small_window) for a in answers]
@@ -196,11 +198,13 @@ class Grader:
         vecs = self.encoder.encode(flat) if flat else np.zeros((0, rv.variants.shape[1]), dtype=np.float32)
         grades, offset = [], 0
         for answer, ws in zip(answers, all_windows):
-            grades.append(self._grade(rv, rung, answer, ws, vecs[offset : offset + len(ws)]))
+            grades.append(self._grade(rv, rung, answer, ws, vecs[offset : offset + len(ws)], asked))
             offset += len(ws)
         return grades
 
-    def _grade(self, rv: _RungVectors, rung: Rung, answer: str, ws: list[Window], wv: np.ndarray) -> Grade:
+    def _grade(
+        self, rv: _RungVectors, rung: Rung, answer: str, ws: list[Window], wv: np.ndarray, asked: str | None = None
+    ) -> Grade:
         p = self.params
         n_points = len(rv.points)
         if not ws:
@@ -216,7 +220,8 @@ class Grader:
 
         # Restating the question earns nothing (and is not a misconception either:
         # some questions name the wrong belief they are testing).
-        echo = np.array([echo_ratio(w.text, rung.question) for w in ws])
+        questions = rung.question if not asked else f"{rung.question} {asked}"
+        echo = np.array([echo_ratio(w.text, questions) for w in ws])
         restating = ((q_sim >= p.restate) & (q_sim >= point_sim.max(axis=1))) | (echo >= p.echo)
         # Misconceptions: closer to the wrong statement than to its correction.
         found: list[MisconceptionResult] = []

@@ -72,7 +72,7 @@ class ScriptedGrader:
 
     encoder = None
 
-    def grade(self, rung, answer: str) -> Grade:  # noqa: ANN001
+    def grade(self, rung, answer: str, asked: str | None = None) -> Grade:  # noqa: ANN001
         kind = answer.strip()
         hit = {"strong": {"a", "b"}, "partial": {"a"}, "b": {"b"}, "wrong": {"a"}}.get(kind, set())
         points = [
