@@ -8,6 +8,7 @@ post-filtering an approximate top-k could return fewer than k hits).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
@@ -46,12 +47,14 @@ class Retriever:
     def __init__(self, corpus: Corpus, encoder: Encoder) -> None:
         self.corpus = corpus
         self.encoder = encoder
-        self.index: VectorIndex = build_or_load(
-            ids=[p.id for p in corpus.passages],
-            texts=[p.embedding_text() for p in corpus.passages],
-            fingerprint=corpus.fingerprint(),
-            encoder=encoder,
-        )
+        ids, texts, owner = [], [], []
+        for row, p in enumerate(corpus.passages):
+            for n, text in enumerate(views(p)):
+                ids.append(f"{p.id}#{n}")
+                texts.append(text)
+                owner.append(row)
+        self._owner = np.array(owner, dtype=np.int64)
+        self.index: VectorIndex = build_or_load(ids=ids, texts=texts, fingerprint=corpus.fingerprint(), encoder=encoder)
         self._topics = np.array([p.topic for p in corpus.passages], dtype=object)
 
     @classmethod
@@ -72,24 +75,64 @@ class Retriever:
             return []
         vec = self.encoder.encode([query])[0]
         topics = {topic} if isinstance(topic, str) else set(topic or ())
+        # Each passage is indexed as several views (whole, and windows of a few
+        # sentences); a passage scores as its best view.  Ask for enough views to fill k.
+        want = max(k * 8, 24)
         if topics or track or max_depth:
-            rows = np.array(
+            keep = np.array(
                 [
-                    i
-                    for i, p in enumerate(self.corpus.passages)
-                    if (not topics or p.topic in topics)
+                    (not topics or p.topic in topics)
                     and (not track or track in p.tracks or p.user)
                     and (not max_depth or p.depth <= max_depth)
+                    for p in self.corpus.passages
                 ],
-                dtype=np.int64,
+                dtype=bool,
             )
-            ranked = self.index.search_subset(vec, rows, k)
+            rows = np.flatnonzero(keep[self._owner]).astype(np.int64)
+            ranked = self.index.search_subset(vec, rows, min(want, len(rows)))
         else:
-            ranked = self.index.search(vec, k)
-        return [Hit(self.corpus.passages[row], score) for row, score in ranked]
+            ranked = self.index.search(vec, min(want, len(self._owner)))
+        best: dict[int, float] = {}
+        for row, score in ranked:
+            passage = int(self._owner[row])
+            if score > best.get(passage, -2.0):
+                best[passage] = score
+        top = sorted(best.items(), key=lambda kv: -kv[1])[:k]
+        return [Hit(self.corpus.passages[p], score) for p, score in top]
 
     def passage(self, passage_id: str) -> Passage | None:
         return self.corpus.get(passage_id)
 
 
-__all__ = ["Hit", "Retriever", "asdict"]
+VIEW_WORDS = 45
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(])")
+
+
+def views(p: Passage) -> list[str]:
+    """What gets embedded for a passage: the whole of it, then windows of a few sentences.
+
+    MiniLM reads at most 256 word pieces and a 200-word passage is a blur of several
+    ideas; a question usually targets one of them.  Windows of about 45 words (two or
+    three sentences, overlapping by one) each carry the passage's title and heading.
+    """
+    head = f"{p.title}: {p.heading}\n"
+    sentences = [s for s in _SENTENCE.split(" ".join(p.text.split())) if s]
+    out = [p.embedding_text()]
+    if len(sentences) <= 2:
+        return out
+    i = 0
+    while i < len(sentences):
+        chunk, n = [], 0
+        j = i
+        while j < len(sentences) and (not chunk or n + len(sentences[j].split()) <= VIEW_WORDS):
+            chunk.append(sentences[j])
+            n += len(sentences[j].split())
+            j += 1
+        out.append(head + " ".join(chunk))
+        if j >= len(sentences):
+            break
+        i = max(i + 1, j - 1)
+    return out
+
+
+__all__ = ["Hit", "Retriever", "asdict", "views"]

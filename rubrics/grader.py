@@ -53,6 +53,7 @@ class GraderParams:
     short_words: int = 4  # fewer content words than this: too short
     echo: float = 0.75  # a window whose content words are this much the question's own: restating
     small_window: int = 8  # words in the finer window scale (0: sentence windows only)
+    mis_cap: float = 2.0  # a stated misconception caps the score here (never raises it)
 
 
 @dataclass
@@ -281,6 +282,8 @@ class Grader:
         score = self.calibration.score(raw)
         if "too-short" in flags:
             score = min(score, 1.0)
+        if found:
+            score = min(score, p.mis_cap)
         if "restates-question" in flags and not any(r.hit for r in results):
             score = min(score, 0.5)
         return Grade(round(score, 2), raw, results, found, flags, answer)

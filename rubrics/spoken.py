@@ -55,6 +55,7 @@ class Window:
     text: str
     start: int
     end: int
+    small: bool = False  # from the finer scale
 
 
 def clean_text(text: str) -> str:
@@ -147,16 +148,17 @@ def windows(text: str, max_windows: int = MAX_WINDOWS, size: int = WINDOW_WORDS,
         spans = _slide(toks, size)
     if len(spans) > max_windows:  # a very long answer: widen the stride, keep coverage even
         spans = _slide(toks, size, stride=max(size // 2, -(-len(toks) // max_windows)))[:max_windows]
-    elif small:
+    n_large = len(spans)
+    if len(spans) <= max_windows and small:
         extra = [w for span in spans if len(span) > small + small // 2 for w in _slide(span, small)]
         spans += extra[: max_windows - len(spans)]
     seen: set[tuple[int, int]] = set()
     out = []
-    for span in spans:
+    for n, span in enumerate(spans):
         key = (span[0].start, span[-1].end)
         if key not in seen:
             seen.add(key)
-            out.append(Window(" ".join(t.norm for t in span), span[0].start, span[-1].end))
+            out.append(Window(" ".join(t.norm for t in span), span[0].start, span[-1].end, small=n >= n_large))
     return out
 
 
