@@ -98,20 +98,15 @@ class _Prepared:
 
 
 def prepare(items: Sequence[Labelled], bank: Bank, grader: Grader) -> list[_Prepared]:
-    """Embed every answer's windows once; fitting then only re-runs cheap arithmetic."""
-    out = []
-    by_rung: dict[str, list[Labelled]] = {}
-    for item in items:
-        by_rung.setdefault(item.rung_ref, []).append(item)
-    for ref, group in by_rung.items():
-        _, rung = bank.rung(ref)
-        wins = [windows(i.answer, small=8) for i in group]  # both scales; grade_prepared drops the small ones if asked
-        flat = [w.text for ws in wins for w in ws]
-        vecs = grader.encoder.encode(flat) if flat else np.zeros((0, 1), dtype=np.float32)
-        offset = 0
-        for item, ws in zip(group, wins):
-            out.append(_Prepared(item, rung, ws, vecs[offset : offset + len(ws)]))
-            offset += len(ws)
+    """Embed every answer's windows once, in one batch; fitting then only re-runs arithmetic."""
+    rungs = [bank.rung(i.rung_ref)[1] for i in items]
+    wins = [windows(i.answer, small=8) for i in items]  # both scales; grade_prepared drops the small ones if asked
+    flat = [w.text for ws in wins for w in ws]
+    vecs = grader.encoder.encode(flat) if flat else np.zeros((0, 1), dtype=np.float32)
+    out, offset = [], 0
+    for item, rung, ws in zip(items, rungs, wins):
+        out.append(_Prepared(item, rung, ws, vecs[offset : offset + len(ws)]))
+        offset += len(ws)
     return out
 
 
@@ -148,6 +143,8 @@ PARAM_GRID = {
     "echo": [0.6, 0.75, 0.9],
     "restate": [0.75, 0.85],
     "small_window": [0, 8],
+    "off_topic": [0.25, 0.3, 0.35, 0.4],
+    "short_words": [4, 6, 8],
 }
 HIT_GRID = [0.45, 0.48, 0.50, 0.52, 0.55, 0.58, 0.60, 0.63, 0.66]
 
@@ -260,12 +257,14 @@ def evaluate(grades: Sequence[Grade], items: Sequence[Labelled]) -> Report:
     )
 
 
-def held_out_report(encoder: Encoder, directory: Path = LABELLED_DIR) -> tuple[Report, Report, Calibration]:
+def held_out_report(
+    encoder: Encoder, directory: Path = LABELLED_DIR, prepared: Sequence[_Prepared] | None = None
+) -> tuple[Report, Report, Calibration]:
     """Fit on the training rungs, evaluate on the held-out rungs. Returns (train, held-out, fit)."""
-    bank = load_bank()
-    items = load_labelled(directory, bank)
     grader = Grader(encoder, Calibration())
-    prepared = prepare(items, bank, grader)
+    if prepared is None:
+        bank = load_bank()
+        prepared = prepare(load_labelled(directory, bank), bank, grader)
     train = [p for p in prepared if not is_held_out(p.item.rung_ref)]
     test = [p for p in prepared if is_held_out(p.item.rung_ref)]
     calibration = fit(grader, train)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from dataclasses import dataclass
 
 MAX_WINDOWS = 22
@@ -178,6 +179,11 @@ STOPWORDS = {
 }
 
 
+@lru_cache(maxsize=512)
+def _question_words(question: str) -> frozenset[str]:
+    return frozenset({t.norm for t in tokenize(question)} - STOPWORDS)
+
+
 def echo_ratio(window_text: str, question: str) -> float:
     """Share of a window's content words that are words of the question.
 
@@ -185,7 +191,7 @@ def echo_ratio(window_text: str, question: str) -> float:
     question back, whatever its embedding says (a half-question can sit close to a key
     point because the question names the topic).
     """
-    q = {t.norm for t in tokenize(question)} - STOPWORDS
+    q = _question_words(question)
     words = [w for w in window_text.split() if w not in STOPWORDS]
     if not words or not q:
         return 0.0
