@@ -127,6 +127,19 @@ def fit_isotonic(raw: Sequence[float], labels: Sequence[float]) -> tuple[list[fl
     iso.fit(np.asarray(raw), np.asarray(labels, dtype=float))
     x = [float(v) for v in iso.X_thresholds_]
     y = [float(v) for v in iso.y_thresholds_]
+    # Isotonic regression is a staircase: an answer a hair over a step jumps half a
+    # point.  Keep one knot per step, at its middle, and interpolate between them: still
+    # monotone, but smooth, so small differences in coverage make small differences in score.
+    mx, my = [], []
+    i = 0
+    while i < len(x):
+        j = i
+        while j + 1 < len(x) and y[j + 1] == y[i]:
+            j += 1
+        mx.append((x[i] + x[j]) / 2)
+        my.append(y[i])
+        i = j + 1
+    x, y = mx, my
     if x[0] > 0.0:
         x, y = [0.0] + x, [y[0]] + y
     if x[-1] < 1.0:

@@ -94,7 +94,7 @@ class Rung(_Strict):
         """
         if self.key_points:
             return list(self.key_points)
-        return reference_key_points(self.reference)
+        return reference_key_points(self.reference, self.question)
 
 
 class Topic(_Strict):
@@ -118,12 +118,22 @@ class Topic(_Strict):
         return sorted(rungs, key=lambda r: r.depth)
 
 
-def reference_key_points(reference: str) -> list[KeyPoint]:
-    """Split a reference answer into sentence key points (for rubrics without any)."""
+def reference_key_points(reference: str, question: str | None = None) -> list[KeyPoint]:
+    """Split a reference answer into sentence key points (for rubrics without any).
+
+    A sentence such as "It is switched off at inference." has lost its subject; each
+    point is also matched in context (the first sentence before it, or the question),
+    so a candidate who says "at test time dropout is off" still hits it.
+    """
     sentences = [s.strip() for s in _SENTENCE_END.split(reference.strip()) if len(s.split()) >= 3]
     if not sentences:
         sentences = [reference.strip()]
-    return [KeyPoint(id=f"ref-{i + 1}", text=s, weight=1.0) for i, s in enumerate(sentences[:8])]
+    points = []
+    for i, s in enumerate(sentences[:8]):
+        context = sentences[0] if i else (question or "")
+        paraphrases = [f"{context} {s}"] if context and context != s else []
+        points.append(KeyPoint(id=f"ref-{i + 1}", text=s, weight=1.0, paraphrases=paraphrases))
+    return points
 
 
 def adhoc_rung(reference: str, question: str | None = None) -> Rung:

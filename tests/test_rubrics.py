@@ -246,7 +246,7 @@ def test_repeating_an_answer_does_not_earn_more(grader, toy_rung) -> None:
 
 @pytest.mark.slow
 def test_markup_in_an_answer_is_just_text(grader, toy_rung) -> None:
-    answer = "[bold]dropout[/] randomly switches off units [link=http://x]during training[/link] *yes*"
+    answer = "[bold] each training step [/] randomly switches off a fraction of the units [link=http://x] *yes* [/link]"
     graded = grader.grade(toy_rung, answer)
     assert graded.answer == answer
     assert "random-off" in {p.id for p in graded.hits}
@@ -293,13 +293,15 @@ def test_grade_command_rubric_stdin_and_adhoc() -> None:
     by_stdin = run_viva("grade", "--rubric", ref, stdin="um i don't know")
     assert by_stdin.returncode == 0 and "Score:" in by_stdin.stdout and "A strong answer says" in by_stdin.stdout
 
-    adhoc = run_viva(
-        "grade", "--question", "What is dropout?", "--reference",
-        "Dropout randomly zeroes units during training. It is switched off at inference.",
-        "--json", "uh it randomly turns off neurons while training and at test time it's off",
-    )
-    assert adhoc.returncode == 0, adhoc.stderr
-    assert json.loads(adhoc.stdout)["score"] >= 3.0
+    ref = "Dropout randomly zeroes units during training. It is switched off at inference."
+    good = run_viva("grade", "--question", "What is dropout?", "--reference", ref, "--json",
+                    "uh it randomly turns off neurons while training. and at test time it's switched off")
+    bad = run_viva("grade", "--question", "What is dropout?", "--reference", ref, "--json",
+                   "it's a way of making the learning rate smaller over time")
+    assert good.returncode == 0 and bad.returncode == 0, good.stderr + bad.stderr
+    good_grade, bad_grade = json.loads(good.stdout), json.loads(bad.stdout)
+    assert [p["id"] for p in good_grade["key_points"]] == ["ref-1", "ref-2"]
+    assert good_grade["score"] >= bad_grade["score"] + 1.0
 
 
 def test_grade_command_errors_are_clear() -> None:

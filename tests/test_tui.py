@@ -28,7 +28,8 @@ async def wait_until(pilot, condition, timeout: float = 60.0) -> None:  # noqa: 
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for the app")
+            app = pilot.app
+            raise AssertionError(f"timed out waiting for the app (screen stack: {[type(s).__name__ for s in app.screen_stack]}, workers: {[w.name for w in app.workers]})")
         await pilot.pause(0.05)
 
 
