@@ -63,20 +63,20 @@ def run_list(args: argparse.Namespace) -> int:
     primer = [f for f in corpus.files if not f.source.startswith("notes/")]
     notes = [f for f in corpus.files if f.source.startswith("notes/")]
     print(f"Primer: {len(primer)} topics, {sum(len(f.passages) for f in primer)} passages")
-    for f in primer:
-        print(f"  {f.topic:<28} {len(f.passages):>2}  {f.title}")
-        if args.passages:
-            for p in f.passages:
-                print(f"      {p.id:<40} {p.heading}")
+    _print_files(primer, lambda f: f.topic, args.passages)
     print(f"Your notes: {len(notes)} files, {sum(len(f.passages) for f in notes)} passages")
-    for f in notes:
-        print(f"  {f.source.removeprefix('notes/'):<28} {len(f.passages):>2}  {f.title}")
-        if args.passages:
-            for p in f.passages:
-                print(f"      {p.id:<40} {p.heading}")
+    _print_files(notes, lambda f: f.source.removeprefix("notes/"), args.passages)
     if not notes:
         print("  (none yet: `viva knowledge add FILE.md`)")
     return 0
+
+
+def _print_files(files, name, passages: bool) -> None:  # noqa: ANN001
+    for f in files:
+        print(f"  {name(f):<28} {len(f.passages):>2}  {f.title}")
+        if passages:
+            for p in f.passages:
+                print(f"      {p.id:<40} {p.heading}")
 
 
 def run_search(args: argparse.Namespace) -> int:
