@@ -186,6 +186,10 @@ class Grader:
         self._cache[key] = result
         return result
 
+    def prepare(self, rung: Rung) -> None:
+        """Embed a rung's statements ahead of its answer (the engine calls this when it asks)."""
+        self._vectors(rung)
+
     def grade(self, rung: Rung, answer: str, asked: str | None = None) -> Grade:
         """Grade one answer; ``asked`` is the question as actually put (a probe, a rephrase),
         so reading *that* back is caught as restating too."""

@@ -84,6 +84,9 @@ class ScriptedGrader:
         flags = ["empty"] if not kind else []
         return Grade(0.0 if not kind else score, 0.0, points, mis, flags, answer)
 
+    def prepare(self, rung) -> None:  # noqa: ANN001
+        pass
+
     def combine(self, grades):  # noqa: ANN001
         weights = {p.id: p.weight for p in grades[0].points}
         hit = {p.id for g in grades for p in g.points if p.hit}
