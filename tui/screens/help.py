@@ -12,7 +12,7 @@ HELP = """\
 # viva: keys and screens
 
 **Setup** - choose a track, a level and how many topics (or pick topics), then
-**Start** (`ctrl+s`). Models load in the background; the footer shows progress.
+**Start** (`ctrl+s`); `f6` opens history. Models load in the background; the footer shows progress.
 
 **Interview** - the interviewer asks; you type in the answer box.
 

@@ -29,7 +29,7 @@ LOADING_TEXT = {
 class SetupScreen(Screen[None]):
     BINDINGS = [
         Binding("ctrl+s", "start", "Start", id="start", tooltip="Start the interview"),
-        Binding("ctrl+h", "app.history", "History", id="history"),
+        Binding("f6", "app.history", "History", id="history", tooltip="Past interviews"),
     ]
 
     def compose(self) -> ComposeResult:
