@@ -190,3 +190,19 @@ def test_an_unfinished_session_is_offered_for_resume(components) -> None:
             assert len(app.screen.interview.record.turns) == 1
 
     asyncio.run(run())
+
+
+def test_start_pressed_before_the_models_are_ready_starts_once_they_are() -> None:
+    from tui.app import VivaApp
+    from tui.screens.interview import InterviewScreen
+
+    async def run() -> None:
+        app = VivaApp(llm="none", chat_model=EchoInterviewer())  # loads in its worker
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_until(pilot, lambda: app.screen.__class__.__name__ == "SetupScreen")
+            assert app.components is None
+            await pilot.press("ctrl+s")
+            await wait_until(pilot, lambda: isinstance(app.screen, InterviewScreen) and not app.screen.speaking)
+            assert app.screen.interview.pending.text.endswith("?")
+
+    asyncio.run(run())

@@ -73,7 +73,8 @@ class VivaApp(App[None]):
         from viva.errors import VivaError
 
         def progress(step: str) -> None:
-            self.call_from_thread(setattr, self, "loading", step)
+            if step != "ready":  # "ready" only once self.components is set (below)
+                self.call_from_thread(setattr, self, "loading", step)
 
         try:
             components = load_components(self.llm_source, self.embedder_source, progress, chat_model=self.chat_model)

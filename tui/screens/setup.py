@@ -6,6 +6,8 @@ the app's worker; pressing Start before the models are ready waits for them.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -24,6 +26,13 @@ LOADING_TEXT = {
     "ready": "Models ready.",
     "failed": "Models failed to load (see the message). Fix it and restart viva.",
 }
+
+
+@dataclass
+class _Waiting:
+    """Start pressed before the models were ready: start (or resume) once they are."""
+
+    resume_id: str | None
 
 
 class SetupScreen(Screen[None]):
@@ -65,6 +74,8 @@ class SetupScreen(Screen[None]):
             yield Static(LOADING_TEXT["starting"], id="status-text")
         yield Footer()
 
+    _waiting: _Waiting | None = None
+
     def on_mount(self) -> None:
         self.watch(self.app, "loading", self._show_loading, init=True)
         self.load_topics()
@@ -73,9 +84,9 @@ class SetupScreen(Screen[None]):
     def _show_loading(self, step: str) -> None:
         self.query_one("#status-text", Static).update(LOADING_TEXT.get(step, step))
         self.query_one("#spinner").display = step not in {"ready", "failed"}
-        if step == "ready" and getattr(self, "_start_when_ready", False):
-            self._start_when_ready = False
-            self.action_start()
+        if step == "ready" and self._waiting is not None:
+            resume_id, self._waiting = self._waiting.resume_id, None
+            self.start_interview(resume_id=resume_id)
 
     @work(thread=True, exclusive=True, group="topics")
     def load_topics(self) -> None:
@@ -150,13 +161,8 @@ class SetupScreen(Screen[None]):
             return
         if app.components is None:  # type: ignore[attr-defined]
             self.notify("Starting as soon as the models are loaded...")
-            self._pending = (config, record)
-            self._start_when_ready = True
+            self._waiting = _Waiting(resume_id)
             return
-        pending = getattr(self, "_pending", None)
-        if pending and resume_id is None and record is None:
-            config, record = pending if pending[1] is not None else (config, None)
-            self._pending = None
         from viva.errors import VivaError
 
         try:
