@@ -10,7 +10,10 @@ from __future__ import annotations
 import re
 import threading
 import time
+import zlib
 from collections.abc import Iterator, Sequence
+
+import numpy as np
 
 from agent.llm import Message
 
@@ -61,3 +64,32 @@ class Lecturer(EchoInterviewer):
 
     def reply(self, messages: Sequence[Message]) -> str:
         return " Dropout is a regularization technique that randomly zeroes activations during training and"
+
+
+class BagOfWordsEncoder:
+    """Bag-of-words vectors: enough for the voice's on-topic check, with no model.
+
+    Each word goes to a bucket chosen by CRC-32 of its UTF-8 bytes, which - unlike
+    Python's ``hash()`` - is the same in every process, so a vector (and any check
+    that compares two of them) never depends on ``PYTHONHASHSEED``.
+    """
+
+    identity = "fake-bag-of-words"
+    dim = 4096
+
+    @staticmethod
+    def words(text: str) -> list[str]:
+        return re.findall(r"[a-z0-9']+", text.lower())
+
+    @classmethod
+    def bucket(cls, word: str) -> int:
+        return zlib.crc32(word.encode("utf-8")) % cls.dim
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        rows = []
+        for t in texts:
+            v = np.zeros(self.dim, dtype=np.float32)
+            for w in self.words(t):
+                v[self.bucket(w)] += 1
+            rows.append(v / (np.linalg.norm(v) or 1))
+        return np.stack(rows) if rows else np.zeros((0, self.dim), dtype=np.float32)

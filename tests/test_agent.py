@@ -14,7 +14,7 @@ import pytest
 
 from agent.config import SessionConfig
 from agent.engine import Interview, plan_topics
-from agent.fakes import EchoInterviewer, Lecturer
+from agent.fakes import BagOfWordsEncoder, EchoInterviewer, Lecturer
 from agent.record import SessionRecord
 from agent.voice import Voice, check_question, tidy
 from rubrics.bank import Bank, parse_topic
@@ -95,20 +95,7 @@ class ScriptedGrader:
         return max(max(g.score for g in grades), 4.6 * sum(weights[h] for h in hit) / sum(weights.values()))
 
 
-class FakeEncoder:
-    """Bag-of-words vectors: enough for the voice's on-topic check."""
-
-    identity = "fake"
-
-    def encode(self, texts):  # noqa: ANN001
-        vocab: dict[str, int] = {}
-        rows = []
-        for t in texts:
-            v = np.zeros(512, dtype=np.float32)
-            for w in t.lower().replace("?", " ").split():
-                v[hash(w) % 512] += 1
-            rows.append(v / (np.linalg.norm(v) or 1))
-        return np.stack(rows)
+FakeEncoder = BagOfWordsEncoder  # stable across processes: no hash()
 
 
 def interview(config: SessionConfig, model=None, sink=None, record=None) -> Interview:  # noqa: ANN001
@@ -281,16 +268,53 @@ def test_cancel_stops_generation_and_uses_the_rubric_wording() -> None:
         ("Why?", False, "1 words"),
         ("What does [bold]dropout[/] do at inference?", False, "markup in the output"),
         ("What happens when the model makes predictions and dropout is disabled?", False, "leaks the rubric's answer"),
-        ("What is your favourite pizza topping at lunch?", False, "off the intended question"),
+        ("Which pizza topping would you order for lunch?", False, "off the intended question"),
     ],
 )
 def test_check_question(raw: str, ok: bool, reason: str) -> None:
     check = check_question(
-        raw, "What happens to dropout at inference?", FakeEncoder(),
+        raw, INTENDED, FakeEncoder(),
         forbidden=["Dropout is disabled when the model makes predictions and dropout is disabled."],
         min_similarity=0.3,
     )
     assert check.ok is ok and check.reason.startswith(reason)
+
+
+INTENDED = "What happens to dropout at inference?"
+
+
+def test_check_question_cases_are_far_from_the_similarity_threshold() -> None:
+    """The on-topic case is identical to the intended question and the off-topic one
+    shares no word with it, so neither sits near ``min_similarity`` (0.3), where one
+    hash bucket more or less would flip the result."""
+    enc = FakeEncoder()
+    words = {w for t in (INTENDED, "Which pizza topping would you order for lunch?") for w in enc.words(t)}
+    assert len({enc.bucket(w) for w in words}) == len(words)  # no two words share a bucket
+    on = check_question("Question: What happens to dropout at inference? And also", INTENDED, enc, min_similarity=0.3)
+    off = check_question("Which pizza topping would you order for lunch?", INTENDED, enc, min_similarity=0.3)
+    assert on.similarity > 0.99 and off.similarity < 0.01
+
+
+def test_the_fake_encoder_is_the_same_in_every_process() -> None:
+    """Python's ``hash()`` of a str changes with ``PYTHONHASHSEED``; the fake encoder must not."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import sys; sys.path[:0] = [sys.argv[1], sys.argv[1] + '/tests']\n"
+        "import test_agent\n"
+        "v = test_agent.FakeEncoder().encode(['What is your favourite pizza topping at lunch?'])[0]\n"
+        "print([int(i) for i in v.nonzero()[0]])"
+    )
+    root = str(Path(__file__).resolve().parents[1])
+    outs = set()
+    for seed in ("0", "1", "8", "19"):
+        env = os.environ | {"PYTHONHASHSEED": seed}
+        done = subprocess.run([sys.executable, "-c", code, root], env=env, capture_output=True, text=True, check=True)
+        outs.add(done.stdout.strip())
+    assert len(outs) == 1, outs
 
 
 def test_tidy_keeps_the_first_question_only() -> None:
