@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from agent.fakes import EchoInterviewer
-from test_tui import SIZE, start, wait_until
+from test_tui import SIZE, settle, start, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -67,15 +67,19 @@ def test_interview_screen(snap_compare, components) -> None:
     async def go(pilot) -> None:  # noqa: ANN001
         from textual.widgets import SelectionList
 
-        await wait_until(pilot, lambda: pilot.app.screen.query_one(SelectionList).option_count > 0)
+        await settle(pilot)  # the topic list has loaded
         topics = pilot.app.screen.query_one(SelectionList)
+        assert topics.option_count > 0
         topics.select("dropout")
-        await start(pilot, topics="1")
+        await start(pilot, topics="1")  # returns once the first question is on screen
         # An answer being typed (markup shows literally).  Not submitted: the grade and
         # follow-up shift with float noise between runs, which a snapshot must not see.
         from tui.screens.interview import AnswerBox
 
-        pilot.app.screen.query_one(AnswerBox).text = "um it [bold]randomly[/] drops units while training i think"
+        box = pilot.app.screen.query_one(AnswerBox)
+        assert box.has_focus and not box.read_only
+        box.cursor_blink = False  # a blinking cursor's phase depends on the clock
+        box.text = "um it [bold]randomly[/] drops units while training i think"
         await pilot.pause()
 
     assert snap_compare(app_for(components), terminal_size=SIZE, run_before=go)

@@ -4,8 +4,7 @@ real model for one question, markup-laden answers, and snapshots of every screen
 from __future__ import annotations
 
 import asyncio
-import time
-from pathlib import Path
+import threading
 
 import pytest
 
@@ -23,14 +22,52 @@ def components():
     return load_components(llm="none", chat_model=EchoInterviewer())
 
 
-async def wait_until(pilot, condition, timeout: float = 60.0) -> None:  # noqa: ANN001
-    """Poll until background workers have done what the test waits for."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            app = pilot.app
-            raise AssertionError(f"timed out waiting for the app (screen stack: {[type(s).__name__ for s in app.screen_stack]}, workers: {[w.name for w in app.workers]})")
-        await pilot.pause(0.05)
+# Waits end on a state the app reaches for certain, never on a clock: a loaded machine
+# only makes them later.  HANG_S only turns a hang (a bug) into a failure that says where.
+HANG_S = 900.0
+
+
+def _where(app) -> str:  # noqa: ANN001
+    return f"screen stack: {[type(s).__name__ for s in app.screen_stack]}, workers: {[(w.name, w.state.name) for w in app.workers]}"
+
+
+async def _guarded(pilot, waiting, what: str) -> None:  # noqa: ANN001
+    try:
+        await asyncio.wait_for(waiting, HANG_S)
+    except asyncio.TimeoutError:
+        raise AssertionError(f"the app never reached {what} ({_where(pilot.app)})") from None
+
+
+async def wait_until(pilot, condition) -> None:  # noqa: ANN001
+    """Until ``condition()`` holds, checked again each time the app has handled its messages."""
+
+    async def poll() -> None:
+        while not condition():
+            await pilot.pause(0.02)
+
+    await _guarded(pilot, poll(), "the awaited state")
+
+
+async def settle(pilot) -> None:  # noqa: ANN001
+    """Until no worker runs, the current screen is mounted and it has handled every
+    message: what a key press led to (grading, the next question streamed, a screen
+    pushed once the models loaded) has then all happened."""
+    from textual.worker import WorkerState
+
+    app = pilot.app
+
+    async def quiet() -> None:
+        while True:
+            running = [w for w in app.workers if w.state is WorkerState.RUNNING]
+            if running:
+                await asyncio.gather(*(w.wait() for w in running), return_exceptions=True)
+                continue
+            screen = app.screen
+            await pilot.pause()
+            if app.screen is screen and screen.is_mounted and not any(w.state is WorkerState.RUNNING for w in app.workers):
+                return
+
+    await _guarded(pilot, quiet(), "a settled state")
 
 
 def make_app(components, **kwargs):  # noqa: ANN001, ANN201
@@ -49,7 +86,8 @@ async def start(pilot, topics: str = "2", level: str = "junior") -> None:  # noq
     app.screen.query_one("#level", Select).value = level
     app.screen.query_one("#n-topics", Input).value = topics
     await pilot.press("ctrl+s")
-    await wait_until(pilot, lambda: isinstance(app.screen, InterviewScreen) and not app.screen.speaking)
+    await settle(pilot)
+    assert isinstance(app.screen, InterviewScreen) and app.screen.awaiting_answer, _where(app)
 
 
 async def answer(pilot, text: str) -> None:  # noqa: ANN001
@@ -59,7 +97,9 @@ async def answer(pilot, text: str) -> None:  # noqa: ANN001
     n = len(screen.interview.record.turns)
     screen.query_one(AnswerBox).text = text
     await pilot.press("ctrl+s")
-    await wait_until(pilot, lambda: len(screen.interview.record.turns) > n and not screen.speaking and not screen._busy)
+    await settle(pilot)
+    assert len(screen.interview.record.turns) == n + 1
+    assert screen.awaiting_answer or pilot.app.screen is not screen, _where(pilot.app)
 
 
 def test_a_whole_interview(components) -> None:
@@ -93,7 +133,8 @@ def test_a_whole_interview(components) -> None:
             assert iv.record.turns[1].hinted
             n = len(iv.record.turns)
             await pilot.press("f3")  # skip
-            await wait_until(pilot, lambda: len(iv.record.turns) > n and not screen.speaking)
+            await settle(pilot)
+            assert len(iv.record.turns) == n + 1
             assert iv.record.turns[-1].skipped
             await pilot.press("f10")  # end
             await wait_until(pilot, lambda: isinstance(app.screen, ResultsScreen))
@@ -192,17 +233,92 @@ def test_an_unfinished_session_is_offered_for_resume(components) -> None:
     asyncio.run(run())
 
 
-def test_start_pressed_before_the_models_are_ready_starts_once_they_are() -> None:
+def test_the_answer_box_is_never_open_without_a_question_on_screen(components) -> None:
+    """Between the screen opening and its first question, and between a graded answer
+    and the next question, the screen is busy - never in a state that looks like it
+    waits for an answer.  The thread workers are held back deterministically: every
+    Textual thread worker runs in the loop's default executor, here one thread that
+    the test keeps busy."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tui.screens.interview import AnswerBox, InterviewScreen
+
+    async def run() -> None:
+        app = make_app(components)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)  # the setup screen with its topic list
+            loop = asyncio.get_running_loop()
+            loop.set_default_executor(ThreadPoolExecutor(max_workers=1))
+            first, second = threading.Event(), threading.Event()
+            try:
+                held = loop.run_in_executor(None, first.wait)
+                app.screen.query_one("#n-topics").value = "1"
+                await pilot.press("ctrl+s")
+                await wait_until(pilot, lambda: isinstance(app.screen, InterviewScreen) and app.screen.is_mounted)
+                screen = app.screen
+                box = screen.query_one(AnswerBox)
+                await pilot.pause()
+                assert screen.speaking and box.read_only  # its speak worker has not even started
+                first.set()
+                await held
+                await settle(pilot)
+                assert not screen.speaking and not box.read_only and screen.interview.pending.text.endswith("?")
+
+                first.clear()
+                held = loop.run_in_executor(None, first.wait)
+                box.text = "um i'm not sure"
+                await pilot.press("ctrl+s")
+                grading = next(w for w in app.workers if w.group == "grade")
+                held_again = loop.run_in_executor(None, second.wait)  # queued after the grading
+                first.set()
+                await held
+                await grading.wait()  # graded and stored; the next question is held back
+                await pilot.pause()
+                assert len(screen.interview.record.turns) == 1
+                assert screen.speaking and box.read_only
+                second.set()
+                await held_again
+                await settle(pilot)
+                assert screen.awaiting_answer and screen.interview.pending.text.endswith("?")
+            finally:
+                first.set()
+                second.set()
+
+    asyncio.run(run())
+
+
+def test_start_pressed_before_the_models_are_ready_starts_once_they_are(monkeypatch: pytest.MonkeyPatch) -> None:
+    import agent.session
     from tui.app import VivaApp
     from tui.screens.interview import InterviewScreen
+    from tui.screens.setup import SetupScreen
+
+    # The models finish loading only after Start was pressed, on any machine: the app's
+    # worker waits for this gate before the real load.
+    gate = threading.Event()
+    real = agent.session.load_components
+
+    def gated(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        gate.wait()
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(agent.session, "load_components", gated)
 
     async def run() -> None:
         app = VivaApp(llm="none", chat_model=EchoInterviewer())  # loads in its worker
         async with app.run_test(size=SIZE) as pilot:
-            await wait_until(pilot, lambda: app.screen.__class__.__name__ == "SetupScreen")
-            assert app.components is None
+            await wait_until(pilot, lambda: isinstance(app.screen, SetupScreen) and app.screen.is_mounted)
+            assert app.components is None and app.loading != "ready"
             await pilot.press("ctrl+s")
-            await wait_until(pilot, lambda: isinstance(app.screen, InterviewScreen) and not app.screen.speaking)
-            assert app.screen.interview.pending.text.endswith("?")
+            assert isinstance(app.screen, SetupScreen) and app.screen._waiting is not None  # noted, not lost
+            gate.set()
+            await settle(pilot)  # the models load, the interview opens, its first question is asked
+            screen = app.screen
+            assert isinstance(screen, InterviewScreen) and screen.awaiting_answer, _where(app)
+            assert screen.interview.pending.text.endswith("?")
+            assert [type(s) for s in app.screen_stack].count(InterviewScreen) == 1  # started once
 
-    asyncio.run(run())
+    try:
+        asyncio.run(run())
+    finally:
+        gate.set()  # never leave the worker thread waiting

@@ -5,6 +5,12 @@ call); tokens come back with ``call_from_thread``.  The answer box is locked whi
 interviewer speaks; Escape stops the interviewer, whose question then appears in the
 rubric's own wording.  Every answer is stored by the engine's sink before the next
 question is phrased.
+
+State changes happen on the app's thread only, in one step each, so a test (or a key
+press) never sees an in-between state: the screen is ``speaking`` from the moment it is
+created until its first question is shown, and it stays busy from a submit until the
+next question is shown.  A worker touches the screen only while it is still mounted:
+once it is gone (the app is closing, or the results replaced it) the worker stops.
 """
 
 from __future__ import annotations
@@ -47,7 +53,11 @@ class InterviewScreen(Screen[None]):
         self.timer_on = timer
         self.asked_at = time.monotonic()
         self.show_scores = interview.config.show_scores
+        # It opens by speaking (on_mount): locked from the first frame, so "not speaking"
+        # always means that a question is on screen.
+        self.set_reactive(InterviewScreen.speaking, True)
         self._busy = False
+        self._gone = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -55,13 +65,42 @@ class InterviewScreen(Screen[None]):
             yield Static("", id="where")
             yield Static("", id="clock")
         yield VerticalScroll(id="chat")
-        yield AnswerBox(id="answer", placeholder="Type your answer. Enter: new line, ctrl+s: submit, f2: hint, f3: skip")
+        yield AnswerBox(
+            id="answer", read_only=True, classes="locked",
+            placeholder="Type your answer. Enter: new line, ctrl+s: submit, f2: hint, f3: skip",
+        )
         yield Footer()
 
     def on_mount(self) -> None:
         self.set_interval(1.0, self._tick)
         self._replay_record()
         self.speak()
+
+    def on_unmount(self) -> None:
+        self._gone = True
+        self.interview.cancel()  # a model still generating stops at its next token
+
+    @property
+    def awaiting_answer(self) -> bool:
+        """A question is on screen and the answer box is open."""
+        return not self.speaking and not self._busy and not self.interview.done
+
+    def _ui(self, app, callback, *args) -> bool:  # noqa: ANN001
+        """From a worker: run ``callback`` on the app's thread if this screen is still
+        mounted.  False once it is gone, and the worker should stop."""
+
+        def guarded() -> bool:
+            if self._gone or not self.is_attached:
+                return False
+            callback(*args)
+            return True
+
+        if self._gone:
+            return False
+        try:
+            return bool(app.call_from_thread(guarded))
+        except RuntimeError:  # the app has stopped running
+            return False
 
     # -- showing things -----------------------------------------------------------------
 
@@ -111,26 +150,34 @@ class InterviewScreen(Screen[None]):
 
     # -- the interviewer speaks ------------------------------------------------------------
 
+    def _say_next(self) -> None:
+        """On the app's thread: lock the answer box, then phrase the next question."""
+        self.speaking = True
+        self.speak()
+
     @work(thread=True, exclusive=True, group="speak")
     def speak(self) -> None:
+        """Stream the pending question (``speaking`` is already True: see ``_say_next``)."""
         app = self.app
-        app.call_from_thread(setattr, self, "speaking", True)
-        app.call_from_thread(self._update_bar)
         message = InterviewerMessage()
-        app.call_from_thread(self._add, message)
+        if not (self._ui(app, self._update_bar) and self._ui(app, self._add, message)):
+            return
         done = self.interview.done
         try:
             for chunk in self.interview.speak():
-                app.call_from_thread(message.append, chunk)
+                if not self._ui(app, message.append, chunk):
+                    return
         except Exception as err:  # noqa: BLE001 - a model failure must not lose the interview
-            app.call_from_thread(self.notify, f"The interviewer model failed: {err}", severity="error")
+            self._ui(app, lambda: self.notify(f"The interviewer model failed: {err}", severity="error"))
         final = self.interview.record.closing if done else (self.interview.pending.text if self.interview.pending else message.text)
-        app.call_from_thread(message.finish, final or message.text)
-        app.call_from_thread(setattr, self, "speaking", False)
-        if done:
-            app.call_from_thread(self._show_results)
-            return
+        self._ui(app, self._spoken, message, final or message.text, done)
+
+    def _spoken(self, message: InterviewerMessage, final: str, done: bool) -> None:
+        message.finish(final)
         self.asked_at = time.monotonic()
+        self.speaking = False
+        if done:
+            self._show_results()
 
     def action_stop(self) -> None:
         if self.speaking:
@@ -145,12 +192,14 @@ class InterviewScreen(Screen[None]):
         answer = box.text
         box.clear()
         self._add(CandidateMessage(answer))
+        self._busy = True
         self._grade(answer, skipped=False)
 
     def action_skip(self) -> None:
         if self.speaking or self._busy or self.interview.done:
             return
         self._add(CandidateMessage("(skipped)"))
+        self._busy = True
         self._grade("", skipped=True)
 
     def action_hint(self) -> None:
@@ -173,19 +222,25 @@ class InterviewScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="grade")
     def _grade(self, answer: str, skipped: bool) -> None:
-        self._busy = True
+        """``_busy`` is already True (set with the key press); ``_graded`` clears it."""
         app = self.app
         try:
             answer_s = time.monotonic() - self.asked_at
             turn = self.interview.skip() if skipped else self.interview.submit(answer, answer_s=answer_s)
         except Exception as err:  # noqa: BLE001
-            app.call_from_thread(self.notify, f"Could not grade that answer: {err}", severity="error")
-            self._busy = False
+            self._ui(app, self._grading_failed, f"Could not grade that answer: {err}")
             return
-        if self.show_scores:
-            app.call_from_thread(self._add, NoteMessage(feedback(turn), "grade"))
+        self._ui(app, self._graded, turn)
+
+    def _grading_failed(self, message: str) -> None:
+        self.notify(message, severity="error")
         self._busy = False
-        app.call_from_thread(self.speak)
+
+    def _graded(self, turn) -> None:  # noqa: ANN001 - agent.record.Turn
+        if self.show_scores:
+            self._add(NoteMessage(feedback(turn), "grade"))
+        self._busy = False
+        self._say_next()
 
     def _show_results(self) -> None:
         from tui.screens.results import ResultsScreen
