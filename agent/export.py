@@ -3,8 +3,10 @@
 Markdown shows, per turn, the question, the answer (verbatim, in a fenced block so
 nothing the candidate typed is interpreted), the score, what was hit (with the words
 that hit it) and missed, misconceptions, what a strong answer says and the primer
-passage the question drew on.  JSON is the complete record with a schema version;
-:func:`from_json` reads it back into the same :class:`SessionRecord`.
+passage the question drew on.  Control characters in any of it (an ESC in an answer
+could rewrite the terminal that shows the file, or ``viva show``'s output) appear as
+visible escapes (:func:`viva.terminal.visible`).  JSON is the complete record, byte-exact,
+with a schema version; :func:`from_json` reads it back into the same :class:`SessionRecord`.
 """
 
 from __future__ import annotations
@@ -91,7 +93,9 @@ def to_markdown(record: SessionRecord, bank=None, passages: dict[str, str] | Non
             lines += ["", f"**Primer ({q.passage}):** " + " ".join(passages[q.passage].split())]
     if record.closing:
         lines += ["", "---", "", record.closing]
-    return "\n".join(lines) + "\n"
+    from viva.terminal import visible
+
+    return visible("\n".join(lines) + "\n")  # every field at once: answers, evidence, imported text
 
 
 def _inline(text: str) -> str:

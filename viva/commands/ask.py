@@ -7,12 +7,14 @@ For scripts, screen readers and tests.  The protocol:
 * an answer is the lines up to a blank line; an empty answer counts as "no answer";
 * an answer that is exactly ``/hint``, ``/skip`` or ``/end`` asks for a hint, skips the
   question or ends the interview;
-* end of input ends the interview cleanly: what was answered is saved, exit status 0.
+* end of input ends the interview cleanly: what was answered is saved, exit status 0;
+* input that is not valid UTF-8 is kept, each undecodable byte as U+FFFD.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import sys
 from collections.abc import Iterator
 from typing import TextIO
@@ -37,11 +39,26 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=run_ask)
 
 
+def answer_stream(stdin: TextIO) -> TextIO:
+    """stdin as text that always decodes: bytes that are not UTF-8 become U+FFFD.
+
+    Python's own stdin either raises on such bytes (strict) or keeps them as lone
+    surrogates (``surrogateescape``, in a C/POSIX locale) that SQLite then refuses, so
+    one bad byte would end the interview.  Reading the bytes ourselves keeps it going.
+    """
+    raw = getattr(stdin, "buffer", None)
+    if raw is None:  # already a text stream (tests); read_answers still cleans each line
+        return stdin
+    return io.TextIOWrapper(raw, encoding="utf-8", errors="replace")
+
+
 def read_answers(stream: TextIO) -> Iterator[str | None]:
     """Yield answers (lines up to a blank line); ``None`` at end of input."""
+    from viva.terminal import valid_text
+
     lines: list[str] = []
     for line in stream:
-        line = line.rstrip("\r\n")
+        line = valid_text(line.rstrip("\r\n"))
         if line.strip() == "":
             yield "\n".join(lines)
             lines = []
@@ -79,7 +96,7 @@ def run_ask(args: argparse.Namespace) -> int:
     interview = build_interview(record.config if record else config, llm=args.llm, embedder=args.embedder, sink=store.save, record=record)
     print(f"viva: session {interview.record.id}", file=sys.stderr, flush=True)
 
-    answers = read_answers(sys.stdin)
+    answers = read_answers(answer_stream(sys.stdin))
     while not interview.done:
         for _ in interview.speak():
             pass
@@ -107,7 +124,9 @@ def run_ask(args: argparse.Namespace) -> int:
 
 
 def _one_line(text: str) -> str:
-    return " ".join(text.split())
+    from viva.terminal import visible
+
+    return " ".join(visible(text).split())
 
 
 def _say(out: TextIO, text: str, quiet: bool) -> None:

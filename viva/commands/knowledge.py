@@ -72,11 +72,13 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def _print_files(files, name, passages: bool) -> None:  # noqa: ANN001
+    from viva.terminal import visible  # a note's name, title and headings are the user's text
+
     for f in files:
-        print(f"  {name(f):<28} {len(f.passages):>2}  {f.title}")
+        print(visible(f"  {name(f):<28} {len(f.passages):>2}  {f.title}"))
         if passages:
             for p in f.passages:
-                print(f"      {p.id:<40} {p.heading}")
+                print(visible(f"      {p.id:<40} {p.heading}"))
 
 
 def run_search(args: argparse.Namespace) -> int:
@@ -94,11 +96,13 @@ def run_search(args: argparse.Namespace) -> int:
         return 0
     if not hits:
         print("no passages matched")
+    from viva.terminal import visible
+
     for rank, hit in enumerate(hits, start=1):
         p = hit.passage
-        print(f"{rank}. {hit.score:.3f}  {p.id}  ({p.source})")
-        print(f"   {p.heading}")
-        text = " ".join(p.text.split())
+        print(visible(f"{rank}. {hit.score:.3f}  {p.id}  ({p.source})"))
+        print(visible(f"   {p.heading}"))
+        text = " ".join(visible(p.text).split())
         print(f"   {text[:240]}{'...' if len(text) > 240 else ''}")
     return 0
 
