@@ -7,6 +7,11 @@ change without breaking anything, and removing a note never touches the primer.
 Adding is all-or-nothing: every path is read and chunked first, and only if all of them
 are usable are any copied.  A bad file (missing, a folder with nothing in it, empty,
 binary, not UTF-8, no prose) gets a message naming it and the corpus stays as it was.
+
+A note's id comes from its file name (``My Notes.md`` -> ``notes/my-notes``), so two
+names can map to one id.  ``add`` refuses a file whose id another note already has;
+a collision already in the notes folder (files copied there by hand) skips the later
+file with a :class:`NotesWarning` naming both, instead of making the corpus unusable.
 """
 
 from __future__ import annotations
@@ -15,11 +20,12 @@ import hashlib
 import json
 import os
 import shutil
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from knowledge.passages import ParsedFile, Passage, parse_notes, parse_primer
+from knowledge.passages import ParsedFile, Passage, parse_notes, parse_primer, slugify
 from viva.errors import DataError
 from viva.paths import data_dir
 
@@ -32,6 +38,21 @@ def notes_dir() -> Path:
     path = data_dir() / "notes"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+class NotesWarning(UserWarning):
+    """A note file that is left out of the corpus (the file itself is not touched)."""
+
+    viva_warning = True  # the CLI prints it as one "viva: warning:" line
+
+
+def note_id(name: str) -> str:
+    """The topic id a note file gets from its name: ``My Notes.md`` -> ``notes/my-notes``."""
+    return f"notes/{slugify(Path(name).stem)}"
+
+
+def _note_files(directory: Path) -> list[Path]:
+    return [p for p in sorted(directory.iterdir()) if p.suffix.lower() in NOTE_SUFFIXES and p.is_file()] if directory.is_dir() else []
 
 
 @dataclass
@@ -75,15 +96,29 @@ def load_primer(directory: Path = PRIMER_DIR) -> list[ParsedFile]:
 
 
 def load_notes(directory: Path | None = None) -> list[ParsedFile]:
-    """The user's notes; a note that became unreadable is skipped, not fatal."""
+    """The user's notes; a note that became unreadable is skipped, not fatal.
+
+    Two files whose names map to one id: the first in name order is kept, the later one
+    skipped with a :class:`NotesWarning` that names both.
+    """
     directory = directory or notes_dir()
     files = []
-    for path in sorted(directory.iterdir()) if directory.is_dir() else []:
-        if path.suffix.lower() in NOTE_SUFFIXES and path.is_file():
-            try:
-                files.append(parse_notes(path.read_text(encoding="utf-8"), source=f"notes/{path.name}"))
-            except (DataError, UnicodeDecodeError, OSError):
-                continue
+    owner: dict[str, str] = {}  # note id -> the file that has it
+    for path in _note_files(directory):
+        key = note_id(path.name)
+        if key in owner:
+            warnings.warn(
+                f"note {path.name!r} is skipped: its id {key!r} is already the id of {owner[key]!r} "
+                f"(both in {directory}); rename one of them, or remove it with `viva knowledge remove`",
+                NotesWarning,
+                stacklevel=2,
+            )
+            continue
+        try:
+            files.append(parse_notes(path.read_text(encoding="utf-8"), source=f"notes/{path.name}"))
+        except (DataError, UnicodeDecodeError, OSError):
+            continue
+        owner[key] = path.name
     return files
 
 
@@ -150,6 +185,11 @@ def add_notes(paths: Sequence[str | os.PathLike[str]]) -> AddResult:
         raise DataError("no files given")
     staged: list[tuple[Path, str, int]] = []
     names: set[str] = set()
+    target = notes_dir()
+    taken: dict[str, str] = {}  # ids your notes already have -> the file load_notes keeps
+    for p in _note_files(target):
+        taken.setdefault(note_id(p.name), p.name)
+    adding: dict[str, Path] = {}
     for path in files:
         text = read_note(path)
         parsed = parse_notes(text, source=str(path))
@@ -157,8 +197,16 @@ def add_notes(paths: Sequence[str | os.PathLike[str]]) -> AddResult:
         if name in names:
             raise DataError(f"{path}: two files named {name} in one add; rename one")
         names.add(name)
+        key = note_id(name)
+        if key in adding:
+            raise DataError(f"{path}: {name!r} and {adding[key].name!r} would both be note {key!r}; rename one")
+        adding[key] = path
+        if key in taken and taken[key] != name:  # the same name replaces (updates) that note
+            raise DataError(
+                f"{path}: {name!r} would be note {key!r}, the id of your note {taken[key]!r}; "
+                f"rename the file, or remove that note first (`viva knowledge remove {taken[key]!r}`)"
+            )
         staged.append((path, name, len(parsed.passages)))
-    target = notes_dir()
     result = AddResult()
     for path, name, count in staged:
         dest = target / name

