@@ -16,7 +16,7 @@ import time
 from typing import Any
 
 from agent.config import LEVELS, TRACKS
-from agent.record import RECORD_VERSION, SessionRecord
+from agent.record import SessionRecord
 from viva.errors import DataError
 
 FORMAT = "viva-session"
@@ -31,13 +31,16 @@ def from_json(text: str, source: str = "input") -> SessionRecord:
         data: Any = json.loads(text)
     except json.JSONDecodeError as exc:
         raise DataError(f"{source}: not JSON (line {exc.lineno}: {exc.msg})") from exc
+    except (ValueError, RecursionError) as exc:  # a 5,000-digit number, nesting 100,000 deep
+        raise DataError(f"{source}: not JSON that viva can read ({exc})") from exc
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise DataError(f"{source}: not a viva session export (no \"format\": \"{FORMAT}\")")
-    if data.get("version", 0) > RECORD_VERSION:
-        raise DataError(f"{source}: written by a newer viva (version {data['version']}); upgrade viva")
+    from agent.store import validate_session  # every field: version, types, ids, scores, times
+
+    clean = validate_session(data, source)
     try:
-        return SessionRecord.from_dict({k: v for k, v in data.items() if k not in {"format", "version"}})
-    except (KeyError, TypeError, ValueError) as exc:
+        return SessionRecord.from_dict(clean)
+    except (KeyError, TypeError, ValueError) as exc:  # pragma: no cover - validate_session checks all of it
         raise DataError(f"{source}: a session export with a missing or malformed field ({exc})") from exc
 
 

@@ -9,6 +9,10 @@ before re-drilling one that is merely weak.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from agent.store import Store
 
 
 @dataclass
@@ -60,18 +64,13 @@ class Progress:
         return out
 
 
-def progress(store, bank=None) -> Progress:  # noqa: ANN001 - agent.store.Store, rubrics.bank.Bank
-    rows = store.db.execute(
-        """SELECT s.track, t.topic, s.started_at, AVG(t.score)
-           FROM turns t JOIN sessions s ON s.id = t.session_id
-           GROUP BY t.session_id, t.topic ORDER BY s.started_at"""
-    ).fetchall()
+def progress(store: Store, bank=None) -> Progress:  # noqa: ANN001 - rubrics.bank.Bank
     report = Progress()
-    per_session: dict[tuple[str, float], list[float]] = {}
-    for track, topic, started, score in rows:
-        report.topics.setdefault(topic, TopicProgress(topic, [])).scores.append((started, round(score, 2)))
-        per_session.setdefault((track, started), []).append(score)
-    for (track, started), scores in sorted(per_session.items(), key=lambda kv: kv[0][1]):
+    per_session: dict[str, tuple[str, float, list[float]]] = {}
+    for row in store.topic_session_scores():  # oldest session first
+        report.topics.setdefault(row.topic, TopicProgress(row.topic, [])).scores.append((row.started_at, round(row.score, 2)))
+        per_session.setdefault(row.session_id, (row.track, row.started_at, []))[2].append(row.score)
+    for track, started, scores in sorted(per_session.values(), key=lambda v: v[1]):
         report.tracks.setdefault(track, []).append((started, round(sum(scores) / len(scores), 2)))
     if bank is None:
         try:

@@ -45,6 +45,7 @@ def test_history_show_export_import_delete(tmp_path: Path) -> None:
     store = Store.open(tmp_path)
     record = finished_record([NASTY, "strong", "weak", "weak"])
     store.save(record)
+    store.close()  # an active session stays leased to the store that saved it until it closes
     listing = json.loads(viva(tmp_path, "history", "--json").stdout)
     assert [r["id"] for r in listing] == [record.id]
     shown = viva(tmp_path, "show", record.id[:5])

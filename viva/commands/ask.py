@@ -82,7 +82,7 @@ def run_ask(args: argparse.Namespace) -> int:
         track=args.track, level=args.level, n_topics=args.topics, topics=tuple(args.topic), seed=args.seed
     )
     store = Store.open()
-    record = store.load(args.resume) if args.resume else None
+    record = store.resume(args.resume) if args.resume else None  # leased to this process: a second resume is refused
     if record is not None and record.status != "active":
         from viva.errors import VivaError
 

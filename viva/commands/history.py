@@ -97,14 +97,10 @@ def run_import(args: argparse.Namespace) -> int:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise DataError(f"{path}: cannot be read ({exc})") from exc
-    record = from_json(text, str(path))
-    store = _store()
-    exists = store.db.execute("SELECT 1 FROM sessions WHERE id = ?", (record.id,)).fetchone()
-    if exists:
-        raise DataError(f"{path}: session {record.id} is already in your history")
+    record = from_json(text, str(path))  # every field checked (agent.store.validate_session)
     if record.status == "active":
         record.status = "abandoned"  # an imported session cannot be resumed where it was typed
-    store.save(record)
+    _store().import_record(record, str(path))  # refused if the id is already in the history
     print(f"imported session {record.id} ({len(record.turns)} turns)")
     return 0
 
