@@ -6,7 +6,7 @@ One loop, the same everywhere::
     while not interview.done:
         for chunk in interview.speak():      # the interviewer's question, streamed
             show(chunk)
-        show_final(interview.pending.text)   # the checked text (may differ from the stream)
+        # interview.pending.text is exactly what was streamed: nothing is taken back
         turn = interview.submit(read_answer())   # or interview.skip(); interview.hint() first
     for chunk in interview.speak():          # the closing remark
         show(chunk)
@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from agent.config import SessionConfig
 from agent.policy import TopicState, apply, decide, start_index
 from agent.record import Decision, Question, SessionRecord, Turn
-from agent.voice import Voice
+from agent.voice import Context, Voice
 from rubrics.bank import Bank
 from rubrics.grader import Grade, Grader
 from rubrics.schema import Rung, Topic
@@ -118,20 +118,17 @@ class Interview:
             return
         q, state = self.pending, self._state
         assert state is not None
-        heading = None
         if self.retriever is not None:
             hit = self._ground(q, state.rung)
             if hit is not None:
-                q.passage, heading = hit.passage.id, hit.passage.heading
+                q.passage = hit.passage.id
         elif state.rung.passages:
             q.passage = state.rung.passages[0]
-        lead = f"Let's talk about {state.topic.title.lower()}." if q.kind == "opening" and not self.record.turns else ""
-        if q.kind == "opening" and self.record.turns:
-            lead = f"Next topic: {state.topic.title.lower()}."
-        secrets = [state.rung.reference, *(k.text for k in state.rung.effective_key_points())]
-        yield from self.voice.phrase(
-            q, topic_title=state.topic.title, said=self._asked.said, heading=heading, forbidden=secrets, lead=lead
-        )
+        lead = ""
+        if q.kind == "opening":
+            lead = f"Next topic: {state.topic.title.lower()}." if self.record.turns else f"Let's talk about {state.topic.title.lower()}."
+        # Every chunk the voice yields is final: q.text is exactly what was streamed.
+        yield from self.voice.phrase(q, context=self._reaction_context(q), lead=lead)
         self._asked.shown_at = time.monotonic()
         # Embed the rung's key points now, while the candidate reads the question, so
         # grading the answer does not pay for it (~0.1-0.3 s on 2 cores).
@@ -277,27 +274,69 @@ class Interview:
         preferred = [h for h in hits if h.passage.id in rung.passages]
         return (preferred or hits or [None])[0]
 
+    def _reaction_context(self, q: Question) -> Context | None:
+        """What the interviewer may react to before a follow-up: the answer just graded.
+
+        The secrets are what the reaction must not tell: the reference answers of the
+        rung answered and of the rung asked next, every key point the answer did not
+        hit (with its paraphrases), and the misconceptions' corrections.
+        """
+        if q.kind == "opening" or not self.record.turns or self._state is None:
+            return None
+        turn = self.record.turns[-1]
+        if turn.skipped or not turn.answer.strip():
+            return None
+        rungs = {r.id: r for r in self._state.topic.rungs}
+        hit = {p["id"] for p in turn.grade.get("key_points", []) if p.get("hit")}
+        secrets: list[str] = []
+        for rid in dict.fromkeys([turn.question.rung, q.rung]):
+            rung = rungs.get(rid)
+            if rung is None:
+                continue
+            secrets.append(rung.reference)
+            for k in rung.effective_key_points():
+                if rid != turn.question.rung or k.id not in hit:
+                    secrets += [k.text, *k.paraphrases]
+            secrets += [m.correction for m in rung.misconceptions if m.correction]
+        strong = turn.decision.action == "deeper" and not turn.grade.get("misconceptions")
+        return Context(answer=turn.answer, said=self._asked.said or turn.answer, strong=strong, secrets=secrets)
+
     def _close(self) -> Iterator[str]:
+        """The closing remark: the session's strongest and weakest topic by score, or the
+        template when nothing was graded.  No model line: a 135M model's goodbyes were
+        generic at best ("I'm sorry, but it's not possible to ...")."""
         if self._closing_spoken:
             return
         self._closing_spoken = True
         scores = self.record.topic_scores()
         if not scores:
             text = "Thanks for your time. Come back whenever you want to practise."
-            self.record.closing = text
-            yield text
-            return
-        best = max(scores, key=scores.get)
-        worst = min(scores, key=scores.get)
-        fallback = f"Thanks, that's all I had. You were strongest on {self.bank.topic(best).title.lower()}"
-        fallback += "." if best == worst else f"; {self.bank.topic(worst).title.lower()} is the one to practise next."
-        summary = f"Topics: {', '.join(self.bank.topic(t).title.lower() for t in scores)}. Strongest: {self.bank.topic(best).title.lower()}; weakest: {self.bank.topic(worst).title.lower()}."
-        names = [w for t in scores for w in self.bank.topic(t).title.lower().split() if len(w) > 4]
-        chunks = list(self.voice.closing(summary, fallback, must_mention=names))
-        self.record.closing = "".join(chunks)
-        if self.sink is not None:
+        else:
+            text = closing_remark({self.bank.topic(t).title.lower(): v for t, v in scores.items()})
+        self.record.closing = text
+        if scores and self.sink is not None:
             self.sink(self.record)
-        yield from chunks
+        yield text
+
+
+def closing_remark(scores: dict[str, float]) -> str:
+    """Goodbye, grounded in the grades: {topic title: score 0-5}, in the order asked."""
+    best = max(scores, key=lambda t: scores[t])
+    worst = min(scores, key=lambda t: scores[t])
+    text = f"Thanks, that's all I had. You were strongest on {best} ({scores[best]:.1f}/5)"
+    if best == worst or scores[best] - scores[worst] < 0.5:
+        return text + ("." if len(scores) == 1 else "; the other topics were close behind.")
+    return text + f"; {worst} ({scores[worst]:.1f}/5) is the one to practise next."
+
+
+def closing_remark(scores: dict[str, float]) -> str:
+    """Goodbye, grounded in the grades: {topic title: score 0-5}, in the order asked."""
+    best = max(scores, key=lambda t: scores[t])
+    worst = min(scores, key=lambda t: scores[t])
+    text = f"Thanks, that's all I had. You were strongest on {best} ({scores[best]:.1f}/5)"
+    if best == worst or scores[best] - scores[worst] < 0.5:
+        return text + ("." if len(scores) == 1 else "; the other topics were close behind.")
+    return text + f"; {worst} ({scores[worst]:.1f}/5) is the one to practise next."
 
 
 def _generic_probe(rung: Rung) -> str:

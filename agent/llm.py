@@ -11,16 +11,39 @@ screen in a fraction of a second, and Escape must be able to stop generation.  W
 ``model.generate`` in a thread and read a ``TextIteratorStreamer``; a stopping
 criterion built once per model checks the stop strings and a cancel flag on every step
 (``generate(stop_strings=...)`` would rebuild the tokenizer's vocabulary on every call).
+The caller's ``cancel`` event is only ever set by the caller: a consumer that stops
+reading early ends ``generate`` through a private stop event, so "was it cancelled?"
+keeps meaning "did someone press Escape".
+
+Threads: under CPU contention on a 2-core machine, 2 torch threads decoded 5-8x slower
+than 1 (measured: 1.0-1.4 tok/s against 6.8-7.8 tok/s for the same 12 tokens,
+``python -m benchmarks.bench_interviewer --threads``), so generation runs on
+:func:`generation_threads` threads: 1 on up to 2 cores, half the cores (at most 4)
+above that, or ``VIVA_LLM_THREADS``.
 """
 
 from __future__ import annotations
 
+import functools
+import os
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 Message = dict[str, str]
+
+
+def generation_threads() -> int:
+    """Torch threads for generation: ``VIVA_LLM_THREADS``, else 1 on <= 2 cores, else cores // 2 (<= 4)."""
+    env = os.environ.get("VIVA_LLM_THREADS", "").strip()
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return 1 if cores <= 2 else min(4, cores // 2)
 
 
 @runtime_checkable
@@ -63,16 +86,19 @@ class _StopOnText:
     call costs nothing to build; it decodes only the generated tail, which stays short.
     """
 
-    def __init__(self, tokenizer: Any, prompt_len: int, stop: Sequence[str], cancel: threading.Event) -> None:
+    def __init__(
+        self, tokenizer: Any, prompt_len: int, stop: Sequence[str], cancel: threading.Event, ended: threading.Event | None = None
+    ) -> None:
         self.tokenizer = tokenizer
         self.prompt_len = prompt_len
         self.stop = [s for s in stop if s]
         self.cancel = cancel
+        self.ended = ended or threading.Event()  # the consumer stopped reading
 
     def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
         import torch
 
-        done = self.cancel.is_set()
+        done = self.cancel.is_set() or self.ended.is_set()
         if not done and self.stop:
             text = self.tokenizer.decode(input_ids[0, self.prompt_len :], skip_special_tokens=True)
             done = any(s in text for s in self.stop)
@@ -89,6 +115,7 @@ class TransformersChatModel:
     repetition_penalty: float = 1.1
     last: GenerationStats = field(default_factory=GenerationStats)
     prefix_cache: bool = True
+    threads: int = field(default_factory=generation_threads)
     _cached: tuple[tuple[int, ...], Any] | None = field(default=None, repr=False)
 
     @classmethod
@@ -142,13 +169,18 @@ class TransformersChatModel:
         from transformers import StoppingCriteriaList, TextIteratorStreamer
 
         cancel = cancel or threading.Event()
+        if self.threads and torch.get_num_threads() != self.threads:
+            torch.set_num_threads(self.threads)  # process-wide; the prefill below runs here, generate in a thread
         ids = self.prompt_ids(messages, prefix)
         past = self._past_for(messages, ids)
         streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
-        criterion = _StopOnText(self.tokenizer, ids.shape[1], stop, cancel)
+        ended = threading.Event()
+        criterion = _StopOnText(self.tokenizer, ids.shape[1], stop, cancel, ended)
         stats = GenerationStats(prompt_tokens=int(ids.shape[1]))
         self.last = stats
         failure: list[BaseException] = []
+
+        cache_kw = _cache_kwarg(self.model)
 
         def run() -> None:
             try:
@@ -162,7 +194,7 @@ class TransformersChatModel:
                         stopping_criteria=StoppingCriteriaList([criterion]),
                         streamer=streamer,
                         pad_token_id=self.tokenizer.eos_token_id,
-                        past_key_values=past,
+                        **({cache_kw: past} if past is not None else {}),
                     )
                 stats.new_tokens = int(out.shape[1] - ids.shape[1])
             except BaseException as exc:  # surfaced in the consumer's thread below
@@ -179,11 +211,30 @@ class TransformersChatModel:
                         stats.first_token_s = time.perf_counter() - start
                     yield chunk
         finally:
-            cancel.set()  # a consumer that stops early (Escape, a stop string) ends generate too
+            ended.set()  # a consumer that stops early ends generate too (the caller's cancel stays untouched)
             worker.join()
             stats.total_s = time.perf_counter() - start
         if failure:
             raise failure[0]
+
+
+@functools.cache
+def _cache_kwarg_name() -> str:
+    """``cache`` where generate takes it (transformers 5.2x deprecates ``past_key_values``
+    with a FutureWarning at every call), else ``past_key_values``."""
+    import inspect
+
+    from transformers.generation import utils
+
+    try:
+        source = inspect.getsource(utils.GenerationMixin.generate)
+    except (OSError, TypeError):
+        return "past_key_values"
+    return "cache" if 'new_name="cache"' in source else "past_key_values"
+
+
+def _cache_kwarg(model: Any) -> str:
+    return _cache_kwarg_name()
 
 
 def complete(model: ChatModel, messages: Sequence[Message], **kwargs: Any) -> str:

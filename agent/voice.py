@@ -1,16 +1,26 @@
-"""The interviewer's voice: the LLM phrases each question, and every output is checked.
+"""The interviewer's voice: curated questions, and one short checked reaction from the model.
 
-The rubric bank is the backbone; the model only gives it a voice.  A 135M model copies
-its examples and drifts easily, so:
+The rubric bank is the backbone.  A 135M model cannot rephrase a two-part question
+without losing a part (in persona runs 90% of its rephrasings failed the checks, and
+the ones that passed were the worst lines of the interview), so the model is given a
+job it can do:
 
-* prompts are short (well under 300 tokens) and few-shot, with the assistant turn
-  pre-filled (``Question:``) so the model continues a question instead of lecturing;
-* the model is told *what* to ask (the rubric's intended question or the key point's
-  probe, never the key point itself) and given the candidate's own words and the
-  heading of a retrieved primer passage to make it specific;
-* every output is checked (:func:`check_question`): one question, sane length, on the
-  intended topic by embedding similarity, no rubric answer leaked.  A failed check
-  falls back to the rubric's own wording, and the record says why.
+* **openings, hints and simpler rephrases** are the curated text (with a short lead-in
+  for an opening); no model call, so the first question speaks at once;
+* **follow-ups** (a deeper rung, a probe, a challenge) open with *one short spoken
+  sentence reacting to the candidate's own words*, written by the model, then the
+  question in its curated wording, verbatim;
+* the reaction is **held back until it is complete and checked**
+  (:func:`check_reaction`): one sentence, no question of its own, sane length, names a
+  word the candidate said, no judgement the grade does not support, no rubric answer
+  or missed key point leaked (by word overlap and by embedding).  A reaction that
+  fails is dropped - the candidate hears the curated question alone - and the record
+  says why (``Question.fell_back`` / ``fallback_reason``: ``fell_back`` means "the
+  model's words were not used").  Nothing shown is ever taken back: every yielded
+  chunk is final, and ``question.text`` is exactly what was streamed.
+
+:func:`check_question` (the old rephrasing check) stays for the benchmark that compares
+the old voice with the new one.
 """
 
 from __future__ import annotations
@@ -27,25 +37,42 @@ from agent.llm import ChatModel, Message
 from agent.record import Question
 from viva.embedding import Encoder
 
-SYSTEM = "You are a calm, friendly interviewer for a machine learning job. You ask one short question at a time."
-
-# Two short examples: the model copies their shape (one acknowledging clause, one question).
-EXAMPLES: list[tuple[str, str]] = [
-    (
-        'Topic: dropout. Candidate said: "it switches off random neurons". Ask: What happens to dropout when the model serves predictions?',
-        "Okay, random neurons switched off. And what happens to dropout once the model is serving predictions?",
-    ),
-    (
-        'Topic: batch size. Candidate said: "bigger batches train faster". Ask: What goes wrong with batch norm on very small batches?',
-        "Right, speed is one side. What goes wrong with batch norm when each batch holds only four examples?",
-    ),
-]
-PREFIX = "Question:"
-CLOSING_EXAMPLE = (
-    "Topics: dropout, optimizers. Overall: solid on basics, missed warmup. Say goodbye in two sentences.",
-    "Thanks, that was a good conversation. Your basics on dropout were solid; spend some time on why warmup helps.",
+SYSTEM = (
+    "You are a friendly interviewer. After the candidate answers, you say one short sentence "
+    "that repeats back one thing they said, in your own words. You do not explain, correct, "
+    "judge or add facts, and you do not ask anything."
 )
 
+# Three examples (a strong, a partial and a mistaken answer): the model copies their
+# shape - one plain sentence built from the candidate's own words.
+REACTION_EXAMPLES: list[tuple[str, str]] = [
+    (
+        'The candidate said: "it switches off random neurons on every batch so the network cannot lean on any one of them"',
+        "So a fresh random set of neurons is switched off on every batch.",
+    ),
+    (
+        'The candidate said: "I would start with a smaller learning rate and maybe watch the loss curve"',
+        "You would start with a smaller learning rate and watch the loss curve.",
+    ),
+    (
+        'The candidate said: "batch norm just normalizes the input data once before training starts"',
+        "So you see batch norm as a one-off step on the input data.",
+    ),
+]
+
+# Why the model's words were not used, when it was never asked.
+NOT_ASKED = {
+    "opening": "opening: a lead-in and the curated question (no model line)",
+    "hint": "hint: the rubric's own text (no model line)",
+    "simpler": "simpler rephrase: the rubric's own text (no model line)",
+    "none": "no model: the curated question",
+}
+STOPPED = "stopped by the candidate"
+
+# Judgement words: praise only when the grade was strong; criticism never (the
+# curated challenge does the challenging).
+PRAISE = {"great", "good", "excellent", "perfect", "exactly", "correct", "right", "nice", "awesome", "brilliant", "fantastic"}
+CRITICISM = {"wrong", "incorrect", "mistake", "mistaken", "false", "not quite", "unfortunately", "actually"}
 
 @dataclass
 class Check:
@@ -124,6 +151,14 @@ _STOP = {
 }
 
 
+# Words too common in answers and rubrics to count as telling the candidate anything.
+_GENERIC = {
+    "durin", "while", "used", "using", "use", "model", "netwo", "train", "value", "make", "makes", "like", "just",
+    "also", "more", "less", "some", "each", "only", "other", "same", "way", "one", "all", "not", "no", "has", "have",
+    "get", "gets", "very", "much", "many", "into", "over", "will", "then", "data", "says", "said", "see", "think",
+}
+
+
 def _stems(text: str) -> set[str]:
     return {w[:5] for w in _words(text) if w not in _STOP}
 
@@ -133,10 +168,99 @@ def coverage(text: str, intended: str) -> float:
     return len(want & _stems(text)) / len(want) if want else 1.0
 
 
-class Voice:
-    """Phrases questions with a chat model (or not at all: ``model=None`` uses rubric wording)."""
+def first_sentence(raw: str) -> str:
+    """The reaction as said: the first sentence of the generation, labels and quotes dropped."""
+    text = " ".join(raw.replace("\n", " ").split())
+    text = re.sub(r"^(interviewer|reaction|answer|assistant)\s*:\s*", "", text, flags=re.I)
+    text = text.strip(" \"'")
+    m = re.search(r"[.!?][\"']?(\s|$)", text)
+    if m:
+        text = text[: m.end()].strip()
+    return text.strip(" \"'")
 
-    def __init__(self, model: ChatModel | None, encoder: Encoder, *, max_new_tokens: int = 44) -> None:
+
+def _judgement_words(text: str) -> set[str]:
+    low = text.lower()
+    words = set(_words(low))
+    found = {w for w in PRAISE | CRITICISM if " " not in w and w in words}
+    found |= {w for w in CRITICISM if " " in w and w in low}
+    return found
+
+
+def check_reaction(
+    raw: str,
+    answer: str,
+    encoder: Encoder | None,
+    secrets: Sequence[str] = (),
+    *,
+    strong: bool = False,
+    question: str = "",
+    max_words: int = 20,
+    leak_similarity: float = 0.7,
+) -> Check:
+    """Is ``raw`` a usable spoken reaction to ``answer`` (the candidate's words)?
+
+    ``secrets``: what the candidate must not be told - the rubric's reference answer,
+    the key points they missed, misconception corrections.  ``strong``: the grade
+    was strong, so mild praise is allowed.  ``question``: the curated question that
+    follows (its words are not a leak).  The reaction must be one declarative
+    sentence, 3-``max_words`` words, that names a content word the candidate said,
+    passes no judgement the grade does not support, and tells nothing the candidate
+    did not say that a secret does: not two new words of a secret, and not closer to
+    a secret by embedding than the candidate's own answer was.
+    """
+    text = first_sentence(raw)
+    if not text:
+        return Check(False, text, "empty reaction")
+    if not text.endswith((".", "!")):
+        return Check(False, text, "not one complete sentence" if "?" not in text else "asks its own question")
+    if "?" in text:
+        return Check(False, text, "asks its own question")
+    n = len(text.split())
+    if n < 3 or n > max_words:
+        return Check(False, text, f"{n} words")
+    if any(ch in text for ch in "[]{}<>|#*`\\"):
+        return Check(False, text, "markup in the output")
+    judged = _judgement_words(text)
+    bad = judged & CRITICISM or (judged & PRAISE if not strong else set())
+    if bad:
+        return Check(False, text, f"judges the answer ({', '.join(sorted(bad))})")
+    said = _stems(answer)
+    mine = _stems(text)
+    if not (mine & said) - _GENERIC:
+        return Check(False, text, "names nothing the candidate said")
+    new = mine - said - _stems(question) - _GENERIC
+    for secret in secrets:
+        told = new & _stems(secret)
+        if len(told) >= 2:
+            return Check(False, text, f"tells the candidate part of the answer ({', '.join(sorted(told))})")
+    if encoder is not None and secrets and new:
+        vecs = encoder.encode([text, answer, *secrets])
+        sims = vecs[2:] @ vecs[0]
+        base = vecs[2:] @ vecs[1]
+        i = int(np.argmax(sims - base))
+        if sims[i] >= leak_similarity and sims[i] > base[i] + 0.05:
+            return Check(False, text, f"close to a rubric answer the candidate did not give (similarity {sims[i]:.2f})", float(sims[i]))
+    return Check(True, text)
+
+
+@dataclass
+class Context:
+    """What the voice needs to react to an answer (all from the turn just graded)."""
+
+    answer: str = ""  # the candidate's words, whole
+    said: str = ""  # the part of them the follow-up builds on (shown to the model)
+    strong: bool = False  # the grade was strong (mild praise allowed)
+    secrets: Sequence[str] = ()  # reference, missed key points, corrections
+
+
+class Voice:
+    """Speaks questions: curated text, with a checked model reaction before a follow-up.
+
+    ``model=None`` never calls a model (the curated text alone).
+    """
+
+    def __init__(self, model: ChatModel | None, encoder: Encoder, *, max_new_tokens: int = 28) -> None:
         self.model = model
         self.encoder = encoder
         self.max_new_tokens = max_new_tokens
@@ -147,102 +271,72 @@ class Voice:
         return getattr(self.model, "name", "none") if self.model else "none (rubric wording)"
 
     def cancel(self) -> None:
-        """Stop the generation in progress (Escape in the TUI); the rubric wording is used."""
+        """Stop the reaction in progress (Escape in the TUI): it is dropped, the question stays."""
         self._cancel.set()
 
-    def prompt(self, question: Question, topic_title: str, said: str, heading: str | None) -> list[Message]:
+    def prompt(self, said: str) -> list[Message]:
         messages: list[Message] = [{"role": "system", "content": SYSTEM}]
-        for user, assistant in EXAMPLES:
-            messages += [{"role": "user", "content": user}, {"role": "assistant", "content": f"{PREFIX} {assistant}"}]
-        topic = topic_title if not heading else f"{topic_title} ({heading})"
-        said = _quote(said) if said else "(nothing yet)"
-        ask = question.intended
-        messages.append({"role": "user", "content": f'Topic: {topic}. Candidate said: "{said}". Ask: {ask}'})
+        for user, assistant in REACTION_EXAMPLES:
+            messages += [{"role": "user", "content": user}, {"role": "assistant", "content": assistant}]
+        messages.append({"role": "user", "content": f'The candidate said: "{_quote(said, 24)}"'})
         return messages
 
-    def phrase(
-        self,
-        question: Question,
-        *,
-        topic_title: str,
-        said: str = "",
-        heading: str | None = None,
-        forbidden: Sequence[str] = (),
-        lead: str = "",
-    ) -> Iterator[str]:
-        """Stream the question's text; when done, ``question.text`` holds what was said.
+    def react(self, ctx: Context, question: str = "") -> tuple[Check, float]:
+        """Generate and check one reaction (nothing is shown); returns the check and seconds taken."""
+        assert self.model is not None
+        start = time.perf_counter()
+        raw = "".join(
+            self.model.stream(
+                self.prompt(ctx.said or ctx.answer), max_new_tokens=self.max_new_tokens,
+                stop=(".", "!", "?", "\n"), cancel=self._cancel,
+            )
+        )
+        took = time.perf_counter() - start
+        if self._cancel.is_set():
+            return Check(False, first_sentence(raw), STOPPED), took
+        return check_reaction(raw, ctx.answer, self.encoder, ctx.secrets, strong=ctx.strong, question=question), took
 
-        ``lead`` (e.g. "Let's talk about dropout.") is said first, verbatim.  The streamed
-        tokens are provisional: if the check fails, ``question.text`` is the rubric
-        wording, and the caller shows that instead.
+    def phrase(self, question: Question, *, context: Context | None = None, lead: str = "") -> Iterator[str]:
+        """Stream what the interviewer says; every chunk is final.
+
+        ``lead`` (e.g. "Let's talk about dropout.") is said first, verbatim.  For a
+        follow-up with a model and the candidate's words in ``context``, a reaction is
+        generated and checked *before anything is yielded*; if it passes it is said,
+        then the curated question.  When done, ``question.text`` equals the
+        concatenation of the yielded chunks.
         """
         self._cancel = threading.Event()
         start = time.perf_counter()
+        parts: list[str] = []
         if lead:
-            yield lead + " "
-            question.first_token_s = time.perf_counter() - start
-        if self.model is None or question.kind in {"hint", "simpler"}:
-            # A hint or a simpler rephrase is the rubric's own text: a small model would blur it.
-            question.text = (lead + " " + question.intended).strip()
-            yield question.intended
-            question.generation_s = time.perf_counter() - start
-            if question.first_token_s is None:
-                question.first_token_s = question.generation_s
-            return
-        chunks: list[str] = []
-        messages = self.prompt(question, topic_title, said, heading)
-        for chunk in self.model.stream(
-            messages, prefix=PREFIX, max_new_tokens=self.max_new_tokens, stop=("?", "\n"), cancel=self._cancel
-        ):
-            if question.first_token_s is None:
-                question.first_token_s = time.perf_counter() - start
-            chunks.append(chunk)
-            yield chunk
-            if "?" in chunk or self._cancel.is_set():
-                break
-        question.generation_s = time.perf_counter() - start
-        if self._cancel.is_set() and "?" not in "".join(chunks):
-            question.fell_back, question.fallback_reason = True, "stopped by the candidate"
-            question.text = (lead + " " + question.intended).strip()
-            return
-        # A rubric question is worded with care; rephrasing it must keep its meaning, so
-        # openings and deeper rungs need a closer match than a probe built on the answer.
-        rubric_q = question.kind in {"opening", "deeper"}
-        check = check_question(
-            "".join(chunks), question.intended, self.encoder, forbidden,
-            min_similarity=0.8 if rubric_q else 0.6, min_coverage=0.6 if rubric_q else 0.0,
-        )
-        if check.ok:
-            question.text = (lead + " " + check.text).strip()
+            parts.append(lead)
+        kind = question.kind
+        if self.model is None or kind in {"opening", "hint", "simpler"} or context is None or not context.answer.strip():
+            question.fell_back = True
+            question.fallback_reason = NOT_ASKED["none" if self.model is None else kind] if (self.model is None or kind in NOT_ASKED) else "nothing to react to: the curated question"
         else:
-            question.fell_back, question.fallback_reason = True, check.reason
-            question.text = (lead + " " + question.intended).strip()
+            check, took = self.react(context, question.intended)
+            question.generation_s = round(took, 3)
+            if check.ok:
+                parts.append(check.text)
+                question.fell_back, question.fallback_reason = False, ""
+            else:
+                question.fell_back, question.fallback_reason = True, check.reason
+        said = " ".join(parts)
+        question.text = (said + " " + question.intended).strip() if said else question.intended
+        first = True
+        for chunk in _chunks(question.text):
+            if first:
+                question.first_token_s = round(time.perf_counter() - start, 3)
+                first = False
+            yield chunk
+        if not question.generation_s:
+            question.generation_s = round(time.perf_counter() - start, 3)
 
-    def closing(self, summary: str, fallback: str, must_mention: Sequence[str] = ()) -> Iterator[str]:
-        """A short closing remark; the template when the model is absent or misbehaves.
 
-        The remark must name one of ``must_mention`` (the session's topics), or it is
-        generic filler and the template is used.
-        """
-        if self.model is None:
-            yield fallback
-            return
-        self._cancel = threading.Event()
-        messages: list[Message] = [
-            {"role": "system", "content": SYSTEM},
-            {"role": "user", "content": CLOSING_EXAMPLE[0]},
-            {"role": "assistant", "content": CLOSING_EXAMPLE[1]},
-            {"role": "user", "content": summary + " Say goodbye in two sentences."},
-        ]
-        text = "".join(self.model.stream(messages, max_new_tokens=48, stop=("\n",), cancel=self._cancel))
-        text = " ".join(text.split())
-        # Keep whole sentences, no questions, no markup.
-        sentences = re.findall(r"[^.!?]+[.!]", text)
-        text = " ".join(s.strip() for s in sentences[:2])
-        mentions = any(m.lower() in text.lower() for m in must_mention) if must_mention else True
-        if len(text.split()) < 5 or not mentions or any(ch in text for ch in "[]{}<>|#*`?"):
-            text = fallback
-        yield text
+def _chunks(text: str) -> Iterator[str]:
+    """Word-sized chunks whose concatenation is exactly ``text``."""
+    yield from re.findall(r"\s*\S+", text) or [text]
 
 
 def _quote(text: str, words: int = 16) -> str:
