@@ -55,8 +55,8 @@ REACTION_EXAMPLES: list[tuple[str, str]] = [
         "You would start with a smaller learning rate and watch the loss curve.",
     ),
     (
-        'The candidate said: "batch norm just normalizes the input data once before training starts"',
-        "So you see batch norm as a one-off step on the input data.",
+        'The candidate said: "a bigger model is always better because it has more parameters to learn with"',
+        "So in your view more parameters always make a better model.",
     ),
 ]
 
@@ -219,17 +219,22 @@ def check_reaction(
     n = len(text.split())
     if n < 3 or n > max_words:
         return Check(False, text, f"{n} words")
-    if any(ch in text for ch in "[]{}<>|#*`\\"):
+    if any(ch in text for ch in "[]{}<>|#*`\\()"):
         return Check(False, text, "markup in the output")
     judged = _judgement_words(text)
     bad = judged & CRITICISM or (judged & PRAISE if not strong else set())
     if bad:
         return Check(False, text, f"judges the answer ({', '.join(sorted(bad))})")
+    if _SELF.search(text):
+        return Check(False, text, "talks about itself, not the candidate")
     said = _stems(answer)
-    mine = _stems(text)
-    if not (mine & said) - _GENERIC:
+    mine = _stems(text) - _GENERIC
+    echoed = mine & said
+    if not echoed:
         return Check(False, text, "names nothing the candidate said")
-    new = mine - said - _stems(question) - _GENERIC
+    new = mine - said - _stems(question)
+    if len(new) > max(2, len(echoed)):
+        return Check(False, text, f"says more of its own than the candidate's ({len(new)} new words, {len(echoed)} theirs)")
     for secret in secrets:
         told = new & _stems(secret)
         if len(told) >= 2:
@@ -242,6 +247,11 @@ def check_reaction(
         if sims[i] >= leak_similarity and sims[i] > base[i] + 0.05:
             return Check(False, text, f"close to a rubric answer the candidate did not give (similarity {sims[i]:.2f})", float(sims[i]))
     return Check(True, text)
+
+
+# The interviewer talking about itself ("what I'm going to show you") or lecturing in
+# its own voice: a reaction is about what the candidate said.
+_SELF = re.compile(r"\b(i|i'm|i'll|i've|i'd|me|my|we|we're|let's|us)\b|\bthis (is|refers)\b|\bin this context\b", re.I)
 
 
 @dataclass
