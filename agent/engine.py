@@ -133,6 +133,7 @@ class Interview:
         # Embed the rung's key points now, while the candidate reads the question, so
         # grading the answer does not pay for it (~0.1-0.3 s on 2 cores).
         self.grader.prepare(state.rung)
+        self.voice.prepare_soon()  # the reaction prompt's cache, built while the candidate answers
 
     def cancel(self) -> None:
         """Stop the interviewer mid-sentence; the rubric wording stands in."""

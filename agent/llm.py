@@ -34,6 +34,20 @@ from typing import Any, Protocol, runtime_checkable
 Message = dict[str, str]
 
 
+def _torch_threads() -> int:
+    import torch
+
+    return torch.get_num_threads()
+
+
+def adapter_path():  # noqa: ANN201 - pathlib.Path | None
+    """The shipped reaction adapter (``agent/voice_lora``), if it is there."""
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent / "voice_lora"
+    return path if (path / "adapter_config.json").is_file() else None
+
+
 def generation_threads() -> int:
     """Torch threads for generation: ``VIVA_LLM_THREADS``, else 1 on <= 2 cores, else cores // 2 (<= 4)."""
     env = os.environ.get("VIVA_LLM_THREADS", "").strip()
@@ -117,13 +131,29 @@ class TransformersChatModel:
     prefix_cache: bool = True
     threads: int = field(default_factory=generation_threads)
     _cached: tuple[tuple[int, ...], Any] | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
-    def load(cls, source: str | None = None) -> TransformersChatModel:
+    def load(cls, source: str | None = None, *, adapter: bool | None = None) -> TransformersChatModel:
+        """Load ``source`` (default: the shipped SmolLM2-135M).
+
+        ``adapter``: merge the shipped reaction LoRA (:mod:`agent.voice_train`) into the
+        default model; ``None`` means "when it is there, the model is the default one
+        and ``VIVA_VOICE_ADAPTER`` is not 0".
+        """
         from viva.models import load_llm
 
         loaded = load_llm(source)
-        return cls(model=loaded.model, tokenizer=loaded.tokenizer, name=loaded.name)
+        model, name = loaded.model, loaded.name
+        if adapter is None:
+            adapter = source is None and os.environ.get("VIVA_VOICE_ADAPTER", "1") != "0"
+        if adapter and adapter_path() is not None:
+            from peft import PeftModel
+
+            model = PeftModel.from_pretrained(model, str(adapter_path())).merge_and_unload()
+            model.eval()
+            name = f"{name}+voice-lora"
+        return cls(model=model, tokenizer=loaded.tokenizer, name=name)
 
     def prompt_ids(self, messages: Sequence[Message], prefix: str = "") -> Any:
         text = self.tokenizer.apply_chat_template(list(messages), add_generation_prompt=True, tokenize=False)
@@ -137,12 +167,25 @@ class TransformersChatModel:
         ~200-token head on every question is wasted time (~0.2 s on 2 cores).  We prefill
         it once, keep the cache, and hand generate a copy; the output is the same.
         """
+        if not self.prefix_cache or len(messages) < 2:
+            return None
+        with self._lock:
+            return self._past_locked(messages, ids)
+
+    def prepare(self, messages: Sequence[Message]) -> None:
+        """Prefill the fixed head's cache now (while the candidate answers), not on the first reply."""
+        if self.prefix_cache and len(messages) >= 2:
+            if self.threads and self.threads != _torch_threads():
+                import torch
+
+                torch.set_num_threads(self.threads)
+            self._past_for(messages, self.prompt_ids(messages))
+
+    def _past_locked(self, messages: Sequence[Message], ids: Any) -> Any:
         import copy
 
         import torch
 
-        if not self.prefix_cache or len(messages) < 2:
-            return None
         head_text = self.tokenizer.apply_chat_template(list(messages[:-1]), tokenize=False)
         head = self.tokenizer(head_text, return_tensors="pt", add_special_tokens=False)["input_ids"][0].tolist()
         n = len(head)
