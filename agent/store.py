@@ -655,24 +655,26 @@ class Store:
             raise StoreError(f"{self.path}: written by a newer viva (schema {version} > {SCHEMA_VERSION}); upgrade viva")
         return version
 
-    def _explain(self, exc: sqlite3.Error, doing: str) -> StoreError:
-        """A message for an SQLite error that says whether the file or its place is the problem."""
+    def _explain(self, exc: sqlite3.Error, doing: str, outcome: str = "", then: str = "try again") -> StoreError:
+        """A message for an SQLite error that says whether the file or its place is the problem.
+
+        ``outcome`` (what was and was not kept) goes between the cause and the advice.
+        """
         code = getattr(exc, "sqlite_errorname", "") or ""
         msg = str(exc)
-        if code.startswith("SQLITE_FULL") or "disk is full" in msg:
-            return StoreError(f"{self.path}: the disk is full, so viva could not {doing}; free some space and try again")
-        if code.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_AUTH")) or "readonly" in msg or "unable to open" in msg:
-            return StoreError(
-                f"{self.path}: viva could not {doing}: the file or its folder is read-only or cannot be opened ({msg}); "
-                "make it writable or choose another data dir with --data-dir"
-            )
-        if code.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in msg:
-            return StoreError(f"{self.path}: viva could not {doing}: another program holds the database locked ({msg}); try again when it is done")
-        if code.startswith("SQLITE_IOERR") or "I/O error" in msg:
-            return StoreError(f"{self.path}: viva could not {doing}: the disk reported an error ({msg}); check the disk and try again")
         if code.startswith(("SQLITE_NOTADB", "SQLITE_CORRUPT")) or "malformed" in msg or "not a database" in msg:
             return StoreError(f"{self.path}: not a usable viva database ({msg}); viva will not overwrite it: move it aside to start a new one")
-        return StoreError(f"{self.path}: viva could not {doing} ({msg})")
+        if code.startswith("SQLITE_FULL") or "disk is full" in msg:
+            cause, advice = "the disk is full", "free some space"
+        elif code.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_AUTH")) or "readonly" in msg or "unable to open" in msg:
+            cause, advice = f"the file or its folder is read-only or cannot be opened ({msg})", "make it writable or choose another data dir with --data-dir"
+        elif code.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in msg:
+            cause, advice = f"another program holds the database locked ({msg})", "wait until it is done"
+        elif code.startswith("SQLITE_IOERR") or "I/O error" in msg:
+            cause, advice = f"the disk reported an error ({msg})", "check the disk"
+        else:
+            cause, advice = f"SQLite: {msg}", "check the data dir"
+        return StoreError(f"{self.path}: {cause}, so viva could not {doing}{outcome}. {advice[0].upper()}{advice[1:]}, then {then}")
 
     @contextmanager
     def _errors(self, doing: str) -> Iterator[None]:
@@ -772,16 +774,12 @@ class Store:
             except sqlite3.Error:
                 have = None
         unsaved = record.turns[have:] if have is not None else record.turns[-1:]
-        if unsaved:
-            t = unsaved[-1]
-            what = f"save your answer to question {t.index + 1} ({t.question.topic})"
-            kept = f"{have} earlier answer(s) are kept" if have is not None else "earlier answers are kept"
-            tail = f". That answer is NOT saved; {kept}. Once fixed, continue with `viva ask --resume {record.id}`"
-        else:
-            what = f"save session {record.id}"
-            tail = f"; every answer is kept. Once fixed, continue with `viva ask --resume {record.id}`" if record.status == "active" else ""
-        err = self._explain(exc, what)
-        return StoreError(str(err) + tail)
+        then = f"continue with `viva ask --resume {record.id}`" if record.status == "active" or unsaved else "try again"
+        if not unsaved:
+            return self._explain(exc, f"save session {record.id}", " (every answer is kept)", then)
+        t = unsaved[-1]
+        kept = {None: "earlier answers are kept", 0: "there are none before it", 1: "the 1 answer before it is kept"}.get(have, f"the {have} answers before it are kept")
+        return self._explain(exc, f"save your answer to question {t.index + 1} ({t.question.topic})", f": that answer is NOT saved; {kept}", then)
 
     def _write_session(self, r: SessionRecord) -> None:
         self.db.execute(
