@@ -156,11 +156,16 @@ _GENERIC = {
     "durin", "while", "used", "using", "use", "model", "netwo", "train", "value", "make", "makes", "like", "just",
     "also", "more", "less", "some", "each", "only", "other", "same", "way", "one", "all", "not", "no", "has", "have",
     "get", "gets", "very", "much", "many", "into", "over", "will", "then", "data", "says", "said", "see", "think",
+    # the reaction's own framing: "So you're saying ...", "You mentioned that ...", "In your view ..."
+    "sayin", "menti", "view", "okay",
 }
 
 
+_CONTRACTED = {"s", "d", "t", "m", "re", "ll", "ve"}  # what "it's", "you'd", "don't", "we're" leave behind
+
+
 def _stems(text: str) -> set[str]:
-    return {w[:5] for w in _words(text) if w not in _STOP}
+    return {w[:5] for w in _words(text) if w not in _STOP and w not in _CONTRACTED}
 
 
 def coverage(text: str, intended: str) -> float:
