@@ -120,23 +120,25 @@ def test_a_whole_interview(components) -> None:
             first = iv.pending
             ladder = iv.topic.ladder("applied-nlp", 3)
             rung = next(r for r in ladder if r.id == first.rung)
-            await answer(pilot, rung.reference)  # the reference answer is strong: a follow-up
-            assert iv.record.turns[0].score >= 3.0
-            assert iv.pending is not None and iv.record.turns[0].decision.action in {"deeper", "probe", "challenge"}
+            await answer(pilot, rung.reference)  # the reference answer: a follow-up (scores are the grader's concern)
+            assert iv.pending is not None and iv.record.turns[0].decision.action != "end"
             messages = screen.query(InterviewerMessage)
             assert len(messages) == 2 and messages.last().text.endswith("?")
             assert any("Score" in str(n.render()) for n in screen.query(NoteMessage))
+            given = iv.pending.kind == "hint"  # the interviewer gave the hint itself: f2 adds nothing
             await pilot.press("f2")  # a hint
             await pilot.pause()
-            assert any("Hint:" in str(n.render()) for n in screen.query(NoteMessage))
+            assert any("Hint:" in str(n.render()) for n in screen.query(NoteMessage)) != given
             await answer(pilot, "um i'm not sure")
-            assert iv.record.turns[1].hinted
+            assert iv.record.turns[1].hinted != given
             n = len(iv.record.turns)
             await pilot.press("f3")  # skip
             await settle(pilot)
             assert len(iv.record.turns) == n + 1
             assert iv.record.turns[-1].skipped
-            await pilot.press("f10")  # end
+            await pilot.press("f10")  # end, once confirmed
+            await wait_until(pilot, lambda: app.screen.__class__.__name__ == "ConfirmScreen")
+            await pilot.click("#yes")
             await wait_until(pilot, lambda: isinstance(app.screen, ResultsScreen))
             table = app.screen.query_one("#topics", DataTable)
             assert table.row_count >= 1
@@ -322,3 +324,337 @@ def test_start_pressed_before_the_models_are_ready_starts_once_they_are(monkeypa
         asyncio.run(run())
     finally:
         gate.set()  # never leave the worker thread waiting
+
+
+# -- issue 13: a chat that follows the conversation, nothing lost by a keypress --------------
+
+
+def fully_visible(screen) -> bool:  # noqa: ANN001
+    """The newest interviewer message lies wholly inside the chat's viewport."""
+    from tui.widgets.chat import InterviewerMessage
+
+    chat = screen.query_one("#chat")
+    message = screen.query(InterviewerMessage).last()
+    top, bottom = message.virtual_region.y, message.virtual_region.bottom
+    return chat.scroll_y <= top and bottom <= chat.scroll_y + chat.scrollable_content_region.height
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_after_each_submit_the_newest_interviewer_message_is_fully_visible(components, size) -> None:
+    from tui.screens.interview import InterviewScreen
+    from tui.widgets.chat import InterviewerMessage
+
+    long_answer = " ".join(["um so basically it randomly switches off units while training and i think that helps"] * 6)
+
+    async def run() -> None:
+        app = make_app(components)
+        async with app.run_test(size=size) as pilot:
+            await start(pilot, topics="3")
+            screen = app.screen
+            await pilot.pause()
+            assert fully_visible(screen)
+            for text in [long_answer, "not sure", long_answer, "", "it normalises activations"]:
+                if app.screen is not screen or screen.interview.done:
+                    break
+                await answer(pilot, text)
+                if app.screen is not screen:
+                    break
+                await pilot.pause()
+                newest = screen.query(InterviewerMessage).last()
+                assert not newest.thinking and newest.text.strip()
+                assert fully_visible(screen), (size, screen.query_one("#chat").scroll_y, newest.virtual_region)
+            assert isinstance(app.screen, InterviewScreen) or app.screen.__class__.__name__ == "ResultsScreen"
+
+    asyncio.run(run())
+
+
+def test_the_chat_stays_where_the_user_scrolled_and_a_submit_brings_it_back(components) -> None:
+    async def run() -> None:
+        app = make_app(components)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await start(pilot, topics="2")
+            screen = app.screen
+            await answer(pilot, "um " * 200)  # a long answer: the chat overflows
+            await pilot.pause()
+            chat = screen.query_one("#chat")
+            assert chat.max_scroll_y > 0
+            chat.scroll_home(animate=False)  # the user scrolls up to re-read (releases the anchor)
+            await pilot.pause()
+            await pilot.press("f2")  # something is added to the chat ...
+            await pilot.pause()
+            assert chat.scroll_y == 0  # ... and the chat stays where the user is reading
+            await answer(pilot, "it drops units")
+            await pilot.pause()
+            assert fully_visible(screen)
+
+    asyncio.run(run())
+
+
+def test_the_next_bubble_thinks_until_its_first_word(components) -> None:
+    """Between a submit and the next question's first word, the interviewer's bubble is
+    there, showing that it thinks (never empty).  The grading is held back as in the
+    test above: one executor thread, kept busy."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tui.widgets.chat import InterviewerMessage
+
+    async def run() -> None:
+        app = make_app(components)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await start(pilot, topics="2")
+            screen = app.screen
+            loop = asyncio.get_running_loop()
+            loop.set_default_executor(ThreadPoolExecutor(max_workers=1))
+            gate = threading.Event()
+            try:
+                held = loop.run_in_executor(None, gate.wait)
+                screen.query_one("#answer").text = "it drops units"
+                await pilot.press("ctrl+s")
+                await pilot.pause()
+                newest = screen.query(InterviewerMessage).last()
+                assert newest.thinking and "thinking" in str(newest.query_one(".stream").render())
+                assert fully_visible(screen)
+                gate.set()
+                await held
+                await settle(pilot)
+                assert not newest.thinking and newest.text.strip()
+            finally:
+                gate.set()
+
+    asyncio.run(run())
+
+
+def test_a_draft_survives_ctrl_q_and_f10_both_ask(components) -> None:
+    from textual.widgets import Button
+
+    from tui.screens.confirm import ConfirmScreen
+    from tui.screens.interview import InterviewScreen
+    from tui.screens.results import ResultsScreen
+
+    async def run() -> None:
+        app = make_app(components)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await start(pilot, topics="2")
+            screen = app.screen
+            screen.query_one("#answer").text = "half an answer"
+            for key in ("ctrl+q", "f10"):
+                await pilot.press(key)
+                await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+                assert app.screen.focused is app.screen.query_one("#no", Button)  # Enter cancels
+                await pilot.press("enter")
+                await wait_until(pilot, lambda: app.screen is screen)
+                assert app.is_running and screen.draft == "half an answer" and not screen.interview.done
+            await pilot.press("f10")
+            await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+            await pilot.press("escape")
+            await wait_until(pilot, lambda: app.screen is screen)
+            assert isinstance(app.screen, InterviewScreen) and screen.draft == "half an answer"
+            await pilot.press("f10")
+            await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+            await pilot.click("#yes")
+            await wait_until(pilot, lambda: isinstance(app.screen, ResultsScreen))
+
+    asyncio.run(run())
+
+
+def test_ctrl_q_quits_at_once_when_nothing_would_be_lost(components) -> None:
+    async def run() -> None:
+        app = make_app(components)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await pilot.press("ctrl+q")
+            await pilot.pause()
+            assert app.return_code is not None  # exiting, no dialog
+            assert app.screen.__class__.__name__ != "ConfirmScreen"
+
+    asyncio.run(run())
+
+
+def test_the_delete_dialog_defaults_to_cancel(components) -> None:
+    from textual.widgets import Button, DataTable
+
+    from agent.config import SessionConfig
+    from agent.store import Store
+    from tui.screens.confirm import ConfirmScreen
+    from tui.screens.history import HistoryScreen
+
+    iv = components.interview(SessionConfig(track="applied-nlp", level="junior", topics=("dropout",)))
+    list(iv.speak())
+    iv.submit("it switches off random units while training")
+    iv.end()
+    Store.open().save(iv.record)
+
+    async def run() -> None:
+        app = make_app(components)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            app.action_history()
+            await wait_until(pilot, lambda: isinstance(app.screen, HistoryScreen))
+            history = app.screen
+            await pilot.press("d")
+            await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+            assert app.screen.focused is app.screen.query_one("#no", Button)
+            await pilot.press("enter")  # the default: Cancel
+            await wait_until(pilot, lambda: app.screen is history)
+            assert len(Store.open().list()) == 1
+            await pilot.press("d")
+            await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+            await pilot.click("#yes")
+            await wait_until(pilot, lambda: app.screen is history)
+            assert Store.open().list() == [] and history.query_one("#sessions", DataTable).row_count == 0
+
+    asyncio.run(run())
+
+
+def test_the_hint_appears_once_and_is_counted_once(components) -> None:
+    from tui.widgets.chat import NoteMessage
+
+    async def run() -> None:
+        app = make_app(components)
+        async with app.run_test(size=SIZE) as pilot:
+            await start(pilot, topics="2")
+            screen = app.screen
+
+            def hints() -> int:
+                return sum(1 for n in screen.query(NoteMessage) if n.has_class("hint"))
+
+            await pilot.press("f2")
+            await pilot.press("f2")
+            await pilot.pause()
+            assert hints() == 1
+            await answer(pilot, "um not sure")
+            assert screen.interview.record.turns[-1].hinted
+            # The interviewer itself gives the hint: f2 then adds nothing and costs nothing.
+            screen.interview.pending.kind = "hint"
+            await pilot.press("f2")
+            await pilot.pause()
+            assert hints() == 1
+            await answer(pilot, "um still not sure")
+            assert not screen.interview.record.turns[-1].hinted
+
+    asyncio.run(run())
+
+
+def test_skip_clears_the_draft_and_f4_hides_the_scores_shown(components) -> None:
+    from tui.widgets.chat import NoteMessage
+
+    async def run() -> None:
+        app = make_app(components)
+        async with app.run_test(size=SIZE) as pilot:
+            await start(pilot, topics="2")
+            screen = app.screen
+            await answer(pilot, "it drops units at random while training")
+            grades = [n for n in screen.query(NoteMessage) if n.has_class("grade")]
+            assert grades and all(n.display for n in grades)
+            await pilot.press("f4")
+            await pilot.pause()
+            assert not any(n.display for n in grades)
+            screen.query_one("#answer").text = "a draft I give up on"
+            n = len(screen.interview.record.turns)
+            await pilot.press("f3")
+            await settle(pilot)
+            assert screen.interview.record.turns[n].skipped
+            if app.screen is screen:
+                assert screen.draft == ""
+                assert not any(n.display for n in screen.query(NoteMessage) if n.has_class("grade"))
+                await pilot.press("f4")
+                await pilot.pause()
+                assert all(n.display for n in screen.query(NoteMessage) if n.has_class("grade"))
+
+    asyncio.run(run())
+
+
+def test_the_countdown_warns_lets_you_finish_and_pauses_while_hidden(components) -> None:
+    from tui.screens.interview import Countdown
+
+    clock = [100.0]
+    cd = Countdown(120.0, now=lambda: clock[0])
+    cd.run(True)
+    clock[0] += 60
+    assert cd.left == 60
+    cd.run(False)  # hidden or not waiting for an answer: it does not count
+    clock[0] += 500
+    assert cd.left == 60
+    cd.run(True)
+    clock[0] += 70
+    assert cd.left == -10 and "+0:10" in str(cd.label())
+
+    async def run() -> None:
+        from agent.config import SessionConfig
+        from tui.screens.interview import InterviewScreen
+
+        app = make_app(components)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            iv = components.interview(SessionConfig(track="applied-nlp", level="junior", topics=("dropout",)))
+            now = [0.0]
+            screen = InterviewScreen(iv, timer=2, now=lambda: now[0])
+            app.push_screen(screen)
+            await settle(pilot)
+            assert screen.awaiting_answer
+            screen._tick()
+            now[0] += 100
+            screen._tick()
+            assert screen.countdown.warned and not screen.countdown.expired
+            assert "0:20" in str(screen.query_one("#clock").render())
+            await pilot.press("f5")  # hidden: paused
+            now[0] += 1000
+            screen._tick()
+            assert str(screen.query_one("#clock").render()).strip() == ""
+            await pilot.press("f5")
+            screen._tick()
+            now[0] += 30
+            screen._tick()
+            assert screen.countdown.expired and screen.awaiting_answer  # time's up, but you may finish
+            assert "time +0:10" in str(screen.query_one("#clock").render())
+
+    asyncio.run(run())
+
+
+def test_topics_refuses_99_with_a_message(components) -> None:
+    from textual.widgets import Input
+
+    from tui.screens.setup import SetupScreen
+
+    async def run() -> None:
+        app = make_app(components)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            box = app.screen.query_one("#n-topics", Input)
+            box.focus()
+            box.value = ""
+            await pilot.press("9", "9")
+            await pilot.pause()
+            error = app.screen.query_one("#n-topics-error")
+            assert error.display and "1 to 20" in str(error.render())
+            await pilot.press("ctrl+s")
+            await settle(pilot)
+            assert isinstance(app.screen, SetupScreen)
+
+    asyncio.run(run())
+
+
+def test_practise_a_topic_again_from_results_in_one_key(components) -> None:
+    from tui.screens.interview import InterviewScreen
+    from tui.screens.results import ResultsScreen
+
+    async def run() -> None:
+        app = make_app(components)
+        async with app.run_test(size=SIZE) as pilot:
+            await start(pilot, topics="1", level="senior")
+            first = app.screen.interview
+            topic = first.record.topics[0]
+            await answer(pilot, "it drops units at random while training")
+            if isinstance(app.screen, InterviewScreen):
+                first.end()
+                app.screen._show_results()
+            await wait_until(pilot, lambda: isinstance(app.screen, ResultsScreen))
+            await settle(pilot)
+            assert app.screen._topics == [topic]
+            await pilot.press("a")
+            await settle(pilot)
+            assert isinstance(app.screen, InterviewScreen) and app.screen.interview is not first
+            cfg = app.screen.interview.config
+            assert cfg.topics == (topic,) and cfg.level == "senior" and cfg.n_topics == 1
+
+    asyncio.run(run())

@@ -144,6 +144,42 @@ class VivaApp(App[None]):
 
     # -- actions -----------------------------------------------------------------------------
 
+    async def action_quit(self) -> None:
+        """Quit, after asking when an interview is under way or a draft is unsent (the
+        interview stays resumable: every answer is already saved)."""
+        from tui.screens.confirm import ConfirmScreen
+        from tui.screens.interview import InterviewScreen
+
+        if isinstance(self.screen, ConfirmScreen) and getattr(self.screen, "quitting", False):
+            self.exit()  # ctrl+q twice quits
+            return
+        interview = next((s for s in reversed(self.screen_stack) if isinstance(s, InterviewScreen)), None)
+        if interview is None or (interview.interview.done and not interview.draft.strip()):
+            self.exit()
+            return
+        lines = ["Quit viva?"]
+        if not interview.interview.done:
+            lines.append("This interview stays unfinished: your answers so far are saved and the next start offers to resume it.")
+        if interview.draft.strip():
+            lines.append("Your unsent draft will be lost.")
+        dialog = ConfirmScreen("\n".join(lines), yes="Quit", variant="warning")
+        dialog.quitting = True  # type: ignore[attr-defined]
+
+        def chosen(yes: bool | None) -> None:
+            if yes:
+                self.exit()
+
+        self.push_screen(dialog, chosen)
+
+    def start_practice(self, track: str, level: str, topic: str) -> None:
+        """One topic again, same track and level: a fresh interview from the setup screen."""
+        from tui.screens.setup import SetupScreen
+
+        while len(self.screen_stack) > 1 and not isinstance(self.screen, SetupScreen):
+            self.pop_screen()
+        if isinstance(self.screen, SetupScreen):
+            self.screen.start_interview(practice=(track, level, topic))
+
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())

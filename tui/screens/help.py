@@ -11,8 +11,9 @@ from textual.widgets import Markdown
 HELP = """\
 # viva: keys and screens
 
-**Setup** - choose a track, a level and how many topics (or pick topics), then
-**Start** (`ctrl+s`); `f6` opens history. Models load in the background; the footer shows progress.
+**Setup** - choose a track, a level, how many topics (1-20, or tick topics) and an
+answer timer (off, 2 or 3 minutes), then **Start** (`ctrl+s`); `f6` opens history.
+Models load in the background; the line above the footer shows progress.
 
 **Interview** - the interviewer asks; you type in the answer box.
 
@@ -20,22 +21,28 @@ HELP = """\
 |---|---|
 | `Enter` | new line in your answer |
 | `ctrl+s` | submit the answer |
-| `f2` | ask for a hint (costs 1 point on this answer) |
-| `f3` | skip the question |
-| `f4` | show or hide scores as you go |
-| `f5` | start or stop the answer timer |
+| `f2` | ask for a hint (costs 1 point on this answer; shown and counted once) |
+| `f3` | skip the question (the draft is cleared) |
+| `f4` | show or hide scores, the ones already shown too |
+| `f5` | show and run, or hide and pause, the answer countdown |
 | `Escape` | stop the interviewer mid-sentence |
-| `f10` | end the interview and see results |
+| `f10` | end the interview and see results (asks first) |
+
+The chat stays at the bottom while the interviewer speaks unless you scroll up;
+submitting brings it back. The countdown warns 30 s before the end, then lets you finish.
 
 **Results** - overall score, each topic's score and deepest rung, the key points
-you missed. `h` opens history, `n` a new interview.
+you missed. `a` practises the highlighted topic again, `r` reviews the transcript,
+`h` opens history, `n` a new interview.
 
 **History** - past interviews. `Enter` opens a scored transcript: the words that hit
 each key point are highlighted, misses and the primer passage are listed.
-`e` exports Markdown and JSON, `d` deletes (after confirming), `p` shows progress.
+`e` exports Markdown and JSON, `d` deletes (after confirming; Cancel is the default),
+`p` shows progress and what to practise next, `a` starts that practice.
 
 Everywhere: `f1` or `?` help, `ctrl+p` command palette, `ctrl+t` light/dark,
-`ctrl+q` quit. Every answer is saved the moment it is graded.
+`ctrl+q` quit (asks first during an interview or with an unsent draft; a quit
+interview can be resumed). Every answer is saved the moment it is graded.
 """
 
 

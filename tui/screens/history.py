@@ -1,77 +1,92 @@
-"""History: past sessions, progress per topic; open one for the scored review."""
+"""History: past sessions, progress per topic; open one for the scored review.
+
+``p`` shows progress per topic (weakest first); with it shown, ``a`` practises the
+suggested topic again, at the track and level it was last practised."""
 
 from __future__ import annotations
 
-import time
+import textwrap
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, DataTable, Footer, Header, Static
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
 
-from tui.screens.results import bar
+from agent.present import bar, score_style, topic_title, track_level, when
+from tui.screens.confirm import ConfirmScreen
+
+__all__ = ["ConfirmScreen", "HistoryScreen"]
 
 
-class ConfirmScreen(ModalScreen[bool]):
-    BINDINGS = [("escape", "cancel", "Cancel")]
-
-    def __init__(self, question: str) -> None:
-        super().__init__()
-        self.question = question
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            yield Static(Text(self.question), classes="dialog-title")
-            with Horizontal(classes="dialog-buttons"):
-                yield Button("Delete", id="yes", variant="error")
-                yield Button("Cancel", id="no")
-
-    @on(Button.Pressed, "#yes")
-    def yes(self) -> None:
-        self.dismiss(True)
-
-    @on(Button.Pressed, "#no")
-    def action_cancel(self) -> None:
-        self.dismiss(False)
+def fold(text: str, width: int) -> Text:
+    return Text("\n".join(textwrap.wrap(text, width)) or "-")
 
 
 class HistoryScreen(Screen[None]):
     BINDINGS = [
         Binding("enter", "open", "Open", id="open", show=True),
         Binding("e", "export", "Export", id="export", tooltip="Write Markdown and JSON next to your transcripts"),
-        Binding("d", "delete", "Delete", id="delete"),
+        Binding("d", "delete", "Delete", id="delete", tooltip="Delete the highlighted interview (asks first)"),
         Binding("p", "toggle_progress", "Progress", id="progress"),
+        Binding("a", "practise", "Practise", id="practise", tooltip="Practise the suggested topic again"),
         Binding("escape", "app.pop_screen", "Back", id="back"),
     ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list = []
+        self.tip: tuple[str, str, str] | None = None  # (track, level, topic) to practise next
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("History", classes="screen-title")
         yield DataTable(id="sessions", zebra_stripes=True, cursor_type="row")
         yield Static(id="progress")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
-        table = self.query_one("#sessions", DataTable)
-        table.add_columns("Date", "Track", "Level", "Score", "Min", "Status", "Topics")
         self.refresh_rows()
         self.query_one("#progress", Static).display = False
-        table.focus()
+        self.query_one("#sessions", DataTable).focus()
+
+    def on_resize(self) -> None:
+        if self.rows:
+            self.refresh_rows()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "practise":
+            return self.tip is not None and self.query_one("#progress", Static).display
+        return True
 
     def refresh_rows(self) -> None:
         table = self.query_one("#sessions", DataTable)
-        table.clear()
+        row = table.cursor_row
+        table.clear(columns=True)
+        # Topics get the width the other columns leave, and wrap.
+        wide = self.size.width >= 110
+        fixed = {"Date": 16, "Interview": 24 if wide else 12, "Score": 5, "Min": 3, "Status": 9}
+        if not wide:
+            del fixed["Min"]
+        for name, width in fixed.items():
+            table.add_column(name, width=width)
+        tw = max(16, self.size.width - sum(fixed.values()) - 2 * (len(fixed) + 1) - 8)
+        table.add_column("Topics", width=tw)
         self.rows = self.app.store.list()  # type: ignore[attr-defined]
         for s in self.rows:
-            table.add_row(
-                time.strftime("%Y-%m-%d %H:%M", time.localtime(s.started_at)), s.track, s.level,
-                f"{s.overall:.1f}" if s.overall is not None else "-", f"{s.duration_s / 60:.0f}", s.status,
-                Text(", ".join(s.topics)), key=s.id,
-            )
-        if not self.rows:
+            topics = ", ".join(topic_title(t) for t in s.topics)
+            cells = [
+                when(s.started_at), fold(track_level(s.track, s.level), fixed["Interview"]),
+                Text(f"{s.overall:.1f}", style=score_style(s.overall)) if s.overall is not None else "-",
+                f"{s.duration_s / 60:.0f}", s.status, fold(topics, tw),
+            ]
+            if not wide:
+                del cells[3]
+            table.add_row(*cells, key=s.id, height=None)
+        if self.rows:
+            table.move_cursor(row=min(row, len(self.rows) - 1))
+        else:
             self.query_one("#progress", Static).update("No interviews yet.")
 
     def _selected(self) -> str | None:
@@ -86,7 +101,7 @@ class HistoryScreen(Screen[None]):
         if sid:
             from tui.screens.review import ReviewScreen
 
-            self.app.push_screen(ReviewScreen(self.app.store.load(sid)))  # type: ignore[attr-defined]
+            self.app.push_screen(ReviewScreen(sid))  # it shows that it is loading, then the transcript
 
     def action_export(self) -> None:
         sid = self._selected()
@@ -100,6 +115,7 @@ class HistoryScreen(Screen[None]):
         sid = self._selected()
         if not sid:
             return
+        s = next(r for r in self.rows if r.id == sid)
 
         def done(yes: bool | None) -> None:
             if yes:
@@ -107,7 +123,10 @@ class HistoryScreen(Screen[None]):
                 self.refresh_rows()
                 self.notify("Deleted.")
 
-        self.app.push_screen(ConfirmScreen(f"Delete the session of {self.query_one('#sessions', DataTable).get_row_at(self.query_one('#sessions', DataTable).cursor_row)[0]}? This cannot be undone."), done)
+        self.app.push_screen(
+            ConfirmScreen(f"Delete the interview of {when(s.started_at)} ({track_level(s.track, s.level)})? This cannot be undone."),
+            done,
+        )
 
     def action_toggle_progress(self) -> None:
         from agent.progress import progress
@@ -117,9 +136,27 @@ class HistoryScreen(Screen[None]):
         if widget.display:
             report = progress(self.app.store)  # type: ignore[attr-defined]
             t = Text()
-            for tp in sorted(report.topics.values(), key=lambda x: x.recent):
-                t.append(f"{tp.topic:<26} ")
-                t.append(bar(tp.recent, 20), style="green" if tp.recent >= 3.5 else "yellow" if tp.recent >= 2 else "red")
-                t.append(f" {tp.recent:.1f}  over time: " + " ".join(f"{s:.1f}" for _, s in tp.scores[-8:]) + "\n")
-            t.append(f"\nNext: {report.suggestion}")
+            ranked = sorted(report.topics.values(), key=lambda x: x.recent)
+            for tp in ranked:
+                t.append(f"{topic_title(tp.topic)[:28]:<28} ")
+                t.append(bar(tp.recent, 16), style=score_style(tp.recent))
+                t.append(f" {tp.recent:.1f}  over time: " + " ".join(f"{s:.1f}" for _, s in tp.scores[-6:]) + "\n")
+            self.tip = None
+            if ranked:
+                weakest = ranked[0].topic
+                last = next((s for s in self.rows if weakest in s.topics), None)
+                if last is not None:
+                    self.tip = (last.track, last.level, weakest)
+            if self.tip is not None:
+                track, level, topic = self.tip
+                t.append(f"\nNext: practise {topic_title(topic)} ({track_level(track, level)}, recent {ranked[0].recent:.1f})")
+                t.append(" - press a to start it", style="bold")
+                t.append(f"\n  or: viva ask --track {track} --level {level} --topic {topic}", style="dim")
+            else:
+                t.append(f"\nNext: {report.suggestion}")
             widget.update(t)
+        self.refresh_bindings()
+
+    def action_practise(self) -> None:
+        if self.tip is not None:
+            self.app.start_practice(*self.tip)  # type: ignore[attr-defined]

@@ -11,6 +11,11 @@ press) never sees an in-between state: the screen is ``speaking`` from the momen
 created until its first question is shown, and it stays busy from a submit until the
 next question is shown.  A worker touches the screen only while it is still mounted:
 once it is gone (the app is closing, or the results replaced it) the worker stops.
+
+The chat follows the conversation as chat apps do: it is anchored to the bottom, so
+it stays there while the interviewer speaks unless the user scrolls up (scrolling back
+to the bottom, or submitting, anchors it again).  The interviewer's next bubble
+appears the moment an answer is submitted, "thinking" until its first word.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from __future__ import annotations
 import time
 
 from rich.text import Text
-from textual import on, work
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -28,29 +33,78 @@ from textual.widgets import Footer, Header, Static, TextArea
 
 from tui.widgets.chat import CandidateMessage, InterviewerMessage, NoteMessage
 
+WARN_S = 30  # the countdown warns this many seconds before the end
+COMPACT_HEIGHT = 30  # below this many rows the answer box is shorter
+
 
 class AnswerBox(TextArea):
     """Enter is a newline here; ctrl+s (a screen binding) submits."""
+
+
+class Countdown:
+    """A per-answer countdown that runs only while it is shown and a question waits for
+    an answer.  ``now`` is the clock (a test passes its own)."""
+
+    def __init__(self, limit_s: float, now=time.monotonic) -> None:  # noqa: ANN001
+        self.limit_s = limit_s
+        self.now = now
+        self.shown = limit_s > 0
+        self._spent = 0.0
+        self._since: float | None = None
+        self.warned = False
+        self.expired = False
+
+    @property
+    def on(self) -> bool:
+        return self.limit_s > 0
+
+    def restart(self) -> None:
+        """A new question is on screen."""
+        self._spent, self._since, self.warned, self.expired = 0.0, None, False, False
+
+    def run(self, running: bool) -> None:
+        if running and self._since is None:
+            self._since = self.now()
+        elif not running and self._since is not None:
+            self._spent += self.now() - self._since
+            self._since = None
+
+    @property
+    def spent(self) -> float:
+        return self._spent + (self.now() - self._since if self._since is not None else 0.0)
+
+    @property
+    def left(self) -> float:
+        return self.limit_s - self.spent
+
+    def label(self) -> Text:
+        left = self.left
+        if left > 0:
+            s = int(left + 0.999)
+            return Text(f"⏱ {s // 60}:{s % 60:02d}", style="bold yellow" if left <= WARN_S else "")
+        over = int(-left)
+        return Text(f"time +{over // 60}:{over % 60:02d}", style="bold red")
 
 
 class InterviewScreen(Screen[None]):
     BINDINGS = [
         Binding("ctrl+s", "submit", "Submit", id="submit", priority=True, tooltip="Submit your answer"),
         Binding("f2", "hint", "Hint", id="hint", tooltip="A hint (costs a point on this answer)"),
-        Binding("f3", "skip", "Skip", id="skip"),
+        Binding("f3", "skip", "Skip", id="skip", tooltip="Skip this question (your draft is cleared)"),
         Binding("f4", "toggle_scores", "Scores", id="scores", tooltip="Show scores as you go, or only at the end"),
-        Binding("f5", "toggle_timer", "Timer", id="timer"),
-        Binding("escape", "stop", "Stop", id="stop", tooltip="Stop the interviewer mid-sentence"),
-        Binding("f10", "end", "End", id="end", tooltip="End the interview and see the results"),
+        Binding("f5", "toggle_timer", "Timer", id="timer", tooltip="Show (and run) or hide (and pause) the answer countdown"),
+        Binding("escape", "stop", "Stop", id="stop", show=False, tooltip="Stop the interviewer mid-sentence"),
+        Binding("f10", "end", "End", id="end", tooltip="End the interview and see the results (asks first)"),
     ]
 
     speaking: reactive[bool] = reactive(False)
     show_scores: reactive[bool] = reactive(True)
 
-    def __init__(self, interview, timer: bool = False) -> None:  # noqa: ANN001 - agent.engine.Interview
+    def __init__(self, interview, timer: int | bool = 0, now=time.monotonic) -> None:  # noqa: ANN001 - agent.engine.Interview
         super().__init__()
         self.interview = interview
-        self.timer_on = timer
+        minutes = 2 if timer is True else int(timer or 0)
+        self.countdown = Countdown(60.0 * minutes, now=now)
         self.asked_at = time.monotonic()
         self.show_scores = interview.config.show_scores
         # It opens by speaking (on_mount): locked from the first frame, so "not speaking"
@@ -58,6 +112,11 @@ class InterviewScreen(Screen[None]):
         self.set_reactive(InterviewScreen.speaking, True)
         self._busy = False
         self._gone = False
+        self._hint_for = None  # the question whose hint was shown (shown and counted once)
+
+    @property
+    def timer_on(self) -> bool:
+        return self.countdown.on and self.countdown.shown
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -69,12 +128,19 @@ class InterviewScreen(Screen[None]):
             id="answer", read_only=True, classes="locked",
             placeholder="Type your answer. Enter: new line, ctrl+s: submit, f2: hint, f3: skip",
         )
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
-        self.set_interval(1.0, self._tick)
+        self.set_interval(0.5, self._tick)
+        chat = self._chat()
+        chat.anchor()
         self._replay_record()
-        self.speak()
+        message = InterviewerMessage()
+        self._add(message)
+        self.speak(message)
+
+    def on_resize(self) -> None:
+        self.set_class(self.size.height < COMPACT_HEIGHT, "compact")
 
     def on_unmount(self) -> None:
         self._gone = True
@@ -84,6 +150,10 @@ class InterviewScreen(Screen[None]):
     def awaiting_answer(self) -> bool:
         """A question is on screen and the answer box is open."""
         return not self.speaking and not self._busy and not self.interview.done
+
+    @property
+    def draft(self) -> str:
+        return self.query_one("#answer", AnswerBox).text
 
     def _ui(self, app, callback, *args) -> bool:  # noqa: ANN001
         """From a worker: run ``callback`` on the app's thread if this screen is still
@@ -107,19 +177,30 @@ class InterviewScreen(Screen[None]):
     def _chat(self) -> VerticalScroll:
         return self.query_one("#chat", VerticalScroll)
 
-    def _add(self, widget) -> None:  # noqa: ANN001
-        chat = self._chat()
-        near_bottom = chat.max_scroll_y - chat.scroll_y < 3
-        chat.mount(widget)
-        if near_bottom:
-            chat.scroll_end(animate=False)
+    def _add(self, widget, before=None) -> None:  # noqa: ANN001
+        """Mount into the chat; the anchor keeps it at the bottom unless the user scrolled up."""
+        if before is not None and before.parent is self._chat():
+            self._chat().mount(widget, before=before)
+        else:
+            self._chat().mount(widget)
+
+    def follow(self) -> None:
+        """Back to the bottom, anchored again (the user acted: show the reply)."""
+        self._chat().scroll_end(animate=False)
 
     def _replay_record(self) -> None:
         """A resumed session shows what was already said."""
         for turn in self.interview.record.turns:
-            msg = InterviewerMessage(turn.question.text)
+            msg = InterviewerMessage(turn.question.text or turn.question.intended)
+            msg.add_class("done")
             self._add(msg)
             self._add(CandidateMessage(turn.answer if not turn.skipped else "(skipped)"))
+            self._add_grade(turn)
+
+    def _add_grade(self, turn, before=None) -> None:  # noqa: ANN001
+        note = NoteMessage(feedback(turn), "grade")
+        note.display = self.show_scores
+        self._add(note, before=before)
 
     def _update_bar(self) -> None:
         iv = self.interview
@@ -129,17 +210,27 @@ class InterviewScreen(Screen[None]):
             return
         n, total = iv.progress
         title = iv.topic.title if iv.topic else q.topic
+        answered = sum(1 for t in iv.record.turns if not t.skipped)
         self.query_one("#where", Static).update(
-            Text(f"Topic {n} of {total}: {title}  ·  depth {q.depth}  ·  {q.kind}  ·  {len(iv.record.turns)} answered")
+            Text(f"Topic {n}/{total}: {title} · depth {q.depth} · {q.kind} · {answered} answered")
         )
 
     def _tick(self) -> None:
+        cd = self.countdown
+        cd.run(self.timer_on and self.awaiting_answer)
         clock = self.query_one("#clock", Static)
-        if self.timer_on and not self.speaking and not self.interview.done:
-            s = int(time.monotonic() - self.asked_at)
-            clock.update(f"⏱ {s // 60}:{s % 60:02d}")
-        else:
+        if not self.timer_on or self.interview.done:
             clock.update("")
+            return
+        clock.update(cd.label())
+        if not self.awaiting_answer:
+            return
+        if not cd.warned and 0 < cd.left <= WARN_S:
+            cd.warned = True
+            self.notify(f"{WARN_S} seconds left on this answer.", severity="warning")
+        if not cd.expired and cd.left <= 0:
+            cd.expired = cd.warned = True
+            self.notify("Time's up - finish your thought and submit (ctrl+s); nothing is cut off.", severity="warning", timeout=8)
 
     def watch_speaking(self, speaking: bool) -> None:
         box = self.query_one("#answer", AnswerBox)
@@ -147,20 +238,21 @@ class InterviewScreen(Screen[None]):
         box.set_class(speaking, "locked")
         if not speaking:
             box.focus()
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "stop":
+            return self.speaking or None
+        return True
 
     # -- the interviewer speaks ------------------------------------------------------------
 
-    def _say_next(self) -> None:
-        """On the app's thread: lock the answer box, then phrase the next question."""
-        self.speaking = True
-        self.speak()
-
     @work(thread=True, exclusive=True, group="speak")
-    def speak(self) -> None:
-        """Stream the pending question (``speaking`` is already True: see ``_say_next``)."""
+    def speak(self, message: InterviewerMessage) -> None:
+        """Stream the pending question into ``message`` (its bubble, thinking until the
+        first word).  ``speaking`` is already True: see ``__init__`` and ``_graded``."""
         app = self.app
-        message = InterviewerMessage()
-        if not (self._ui(app, self._update_bar) and self._ui(app, self._add, message)):
+        if not self._ui(app, self._update_bar):
             return
         done = self.interview.done
         try:
@@ -175,7 +267,9 @@ class InterviewScreen(Screen[None]):
     def _spoken(self, message: InterviewerMessage, final: str, done: bool) -> None:
         message.finish(final)
         self.asked_at = time.monotonic()
+        self.countdown.restart()
         self.speaking = False
+        self._tick()
         if done:
             self._show_results()
 
@@ -186,61 +280,113 @@ class InterviewScreen(Screen[None]):
     # -- the candidate acts ------------------------------------------------------------------
 
     def action_submit(self) -> None:
-        if self.speaking or self._busy or self.interview.done:
+        if not self.awaiting_answer:
             return
         box = self.query_one("#answer", AnswerBox)
         answer = box.text
         box.clear()
-        self._add(CandidateMessage(answer))
-        self._busy = True
-        self._grade(answer, skipped=False)
+        self._answered(CandidateMessage(answer), answer, skipped=False)
 
     def action_skip(self) -> None:
-        if self.speaking or self._busy or self.interview.done:
+        if not self.awaiting_answer:
             return
-        self._add(CandidateMessage("(skipped)"))
+        self.query_one("#answer", AnswerBox).clear()  # the skipped draft does not stay under the next question
+        self._answered(CandidateMessage("(skipped)"), "", skipped=True)
+
+    def _answered(self, shown: CandidateMessage, answer: str, skipped: bool) -> None:
+        """One step on the app's thread: the answer shown, the box locked, the
+        interviewer's next bubble thinking, the chat following, the grading started."""
         self._busy = True
-        self._grade("", skipped=True)
+        self.speaking = True
+        self.countdown.run(False)
+        self._add(shown)
+        nxt = InterviewerMessage()
+        self._add(nxt)
+        self.follow()
+        self._grade(answer, skipped, nxt)
 
     def action_hint(self) -> None:
-        if self.speaking or self.interview.done:
+        if not self.awaiting_answer:
             return
+        q = self.interview.pending
+        if q.kind == "hint":
+            self.notify("The interviewer has just given you the hint: it is in the question above.")
+            return
+        if self._hint_for is q:
+            self.notify("The hint is above; it is counted once.")
+            return
+        self._hint_for = q
         self._add(NoteMessage(f"Hint: {self.interview.hint()}", "hint"))
+        self.follow()
 
     def action_toggle_scores(self) -> None:
         self.show_scores = not self.show_scores
-        self.notify("Scores shown after each answer." if self.show_scores else "Scores hidden until the end.")
+        for note in self.query("NoteMessage.grade"):
+            note.display = self.show_scores
+        self.notify(
+            "Scores shown, after each answer and for the answers so far." if self.show_scores
+            else "Scores hidden, the ones shown so far too; the results show them all at the end."
+        )
 
     def action_toggle_timer(self) -> None:
-        self.timer_on = not self.timer_on
+        cd = self.countdown
+        if not cd.on:
+            cd.limit_s, cd.shown = 120.0, True
+            cd.restart()
+            self.notify("A 2-minute countdown for this answer (f5 hides and pauses it).")
+        else:
+            cd.shown = not cd.shown
+            self.notify("Countdown running." if cd.shown else "Countdown hidden and paused.")
+        self._tick()
 
     def action_end(self) -> None:
+        if self.interview.done:
+            return
+        from tui.screens.confirm import ConfirmScreen
+
+        n, total = self.interview.progress
+        left = total - n + (0 if self.interview.pending is None else 1) - 1
+        lines = ["End the interview now?", "Your answers so far are kept and scored."]
+        if left > 0:
+            lines.append(f"{left} topic(s) not reached yet.")
+        if self.draft.strip():
+            lines.append("Your unsent draft will not be submitted.")
+
+        def chosen(yes: bool | None) -> None:
+            if yes and not self.interview.done:
+                self.end_now()
+
+        self.app.push_screen(ConfirmScreen("\n".join(lines), yes="End interview", variant="warning"), chosen)
+
+    def end_now(self) -> None:
         if self.speaking:
             self.interview.cancel()
         self.interview.end()
         self._show_results()
 
     @work(thread=True, exclusive=True, group="grade")
-    def _grade(self, answer: str, skipped: bool) -> None:
+    def _grade(self, answer: str, skipped: bool, nxt: InterviewerMessage) -> None:
         """``_busy`` is already True (set with the key press); ``_graded`` clears it."""
         app = self.app
         try:
             answer_s = time.monotonic() - self.asked_at
             turn = self.interview.skip() if skipped else self.interview.submit(answer, answer_s=answer_s)
         except Exception as err:  # noqa: BLE001
-            self._ui(app, self._grading_failed, f"Could not grade that answer: {err}")
+            self._ui(app, self._grading_failed, f"Could not grade that answer: {err}", nxt)
             return
-        self._ui(app, self._graded, turn)
+        self._ui(app, self._graded, turn, nxt)
 
-    def _grading_failed(self, message: str) -> None:
+    def _grading_failed(self, message: str, nxt: InterviewerMessage) -> None:
         self.notify(message, severity="error")
+        nxt.remove()
         self._busy = False
+        self.speaking = False
 
-    def _graded(self, turn) -> None:  # noqa: ANN001 - agent.record.Turn
-        if self.show_scores:
-            self._add(NoteMessage(feedback(turn), "grade"))
-        self._busy = False
-        self._say_next()
+    def _graded(self, turn, nxt: InterviewerMessage) -> None:  # noqa: ANN001 - agent.record.Turn
+        if not turn.skipped:
+            self._add_grade(turn, before=nxt)
+        self._busy = False  # still speaking (locked) until the next question is shown
+        self.speak(nxt)
 
     def _show_results(self) -> None:
         from tui.screens.results import ResultsScreen
@@ -249,20 +395,27 @@ class InterviewScreen(Screen[None]):
 
 
 def feedback(turn) -> Text:  # noqa: ANN001 - agent.record.Turn
-    """The score and what was hit or missed, as small print under the answer."""
+    """The score, what it was judged on, and what was hit or missed, as small print under the answer."""
+    from agent.verdict import verdict
+
+    v = verdict(turn)
     t = Text()
-    if turn.skipped:
+    if v.skipped:
         t.append("Skipped.", style="dim")
         return t
-    t.append(f"Score {turn.score:.1f}/5", style="bold")
-    if turn.hinted:
+    t.append(f"Score {v.score:.1f}/5", style="bold")
+    t.append(f" on {v.judged_on}", style="dim")
+    if v.hinted:
         t.append(" (hint used)", style="dim")
-    for p in turn.grade["key_points"]:
-        t.append("\n  ✓ " if p["hit"] else "\n  ✗ ", style="green" if p["hit"] else "red")
-        t.append(p["text"])
-    for m in turn.grade["misconceptions"]:
+    for p in v.hits:
+        t.append("\n  ✓ ", style="green")
+        t.append(p.text)
+    for p in v.missed:
+        t.append("\n  ✗ ", style="red")
+        t.append(p.text)
+    for w in v.wrong:
         t.append("\n  ! ", style="yellow")
-        t.append(f"{m['text']} - in fact: {m['correction']}")
-    if turn.grade["flags"]:
-        t.append("\n  flags: " + ", ".join(turn.grade["flags"]), style="dim")
+        t.append(f"{w.claim} - in fact: {w.truth}")
+    if v.flags:
+        t.append("\n  " + "; ".join(v.flag_text), style="dim")
     return t

@@ -7,10 +7,13 @@ from pathlib import Path
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual import work
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Footer, Header, LoadingIndicator, Static
 
+from agent.present import topic_title, track_level, when
+from agent.verdict import verdict
 from tui.widgets.chat import visible
 
 
@@ -38,56 +41,104 @@ def highlighted(answer: str, grade: dict) -> Text:
             text.stylize("bold green", *p["span"])
     for m in grade.get("misconceptions", []):
         text.stylize("bold red", *m["span"])
+    for c in grade.get("contradictions", []):
+        text.stylize("bold red", *c["span"])
     return text
 
 
 class ReviewScreen(Screen[None]):
+    """Given a record, or a stored session's id: then it says it is loading at once and
+    reads the record, the bank and the primer in a worker (seconds on a cold start)."""
+
     BINDINGS = [
         Binding("e", "export", "Export", id="export"),
         Binding("escape", "app.pop_screen", "Back", id="back"),
     ]
 
-    def __init__(self, record) -> None:  # noqa: ANN001
+    def __init__(self, record) -> None:  # noqa: ANN001 - agent.record.SessionRecord, or a session id
         super().__init__()
-        self.record = record
+        self.record = None if isinstance(record, str) else record
+        self._sid = record if isinstance(record, str) else None
 
     def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(id="review"):
+            yield Static(Text("Opening the transcript...", style="italic"), id="review-loading", classes="screen-title")
+            yield LoadingIndicator(id="review-spinner")
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        self.load()
+
+    @property
+    def loaded(self) -> bool:
+        return not self.query("#review-loading")
+
+    @work(thread=True, exclusive=True, group="review")
+    def load(self) -> None:
         from knowledge.corpus import load_corpus
         from rubrics.bank import load_bank
 
+        record = self.record if self.record is not None else self.app.store.load(self._sid)  # type: ignore[attr-defined]
         passages = {p.id: p for p in load_corpus(include_notes=True).passages}
-        bank = load_bank()
-        r = self.record
-        yield Header()
-        with VerticalScroll(id="review"):
-            overall = f"{r.overall:.1f} / 5" if r.overall is not None else "-"
-            yield Static(Text(f"{r.config.track}, {r.config.level} · overall {overall} · {r.status}"), classes="screen-title")
-            for t in r.turns:
-                q = t.question
-                head = Text(f"{t.index + 1}. {q.topic} · depth {q.depth} · {q.kind} · score {t.score:.1f}", style="bold")
-                yield Static(head, classes="turn-head")
-                yield Static(Text(visible(q.text or q.intended), style="italic"), classes="turn-q")
-                if t.skipped:
-                    yield Static(Text("(skipped)", style="dim"), classes="turn-a")
-                else:
-                    yield Static(highlighted(t.answer, t.grade) if t.answer.strip() else Text("(no answer)", style="dim"), classes="turn-a")
-                    lines = Text()
-                    for p in t.grade.get("key_points", []):
-                        lines.append("✓ " if p["hit"] else "✗ ", style="green" if p["hit"] else "red")
-                        lines.append(p["text"] + "\n")
-                    for m in t.grade.get("misconceptions", []):
-                        lines.append("! ", style="red")
-                        lines.append(f"{m['text']} - in fact: {m['correction']}\n")
-                    yield Static(lines, classes="turn-points")
-                yield Static(Text(f"Next: {t.decision.action} - {t.decision.reason}", style="dim"), classes="turn-decision")
-                rung = next((x for x in bank.topic(q.topic).rungs if x.id == q.rung), None) if q.topic in bank.topics else None
-                if rung is not None:
-                    yield Static(Text("A strong answer: ", style="bold") + Text(rung.reference), classes="turn-ref")
-                if q.passage and q.passage in passages:
-                    p = passages[q.passage]
-                    yield Static(Text(f"Primer · {p.heading}: ", style="bold") + Text(" ".join(p.text.split())), classes="turn-passage")
-        yield Footer()
+        components = getattr(self.app, "components", None)
+        bank = components.bank if components is not None else load_bank()
+        widgets = list(self._turns(record, bank, passages))
+        self.app.call_from_thread(self._show, record, widgets)
+
+    def _show(self, record, widgets: list) -> None:  # noqa: ANN001
+        if not self.is_attached:
+            return
+        self.record = record
+        body = self.query_one("#review", VerticalScroll)
+        for w in self.query("#review-loading, #review-spinner"):
+            w.remove()
+        body.mount_all(widgets)
+        body.scroll_home(animate=False)
+
+    def _turns(self, r, bank, passages):  # noqa: ANN001, ANN202
+        overall = f"{r.overall:.1f} / 5" if r.overall is not None else "-"
+        yield Static(Text(f"{track_level(r.config.track, r.config.level)} · {when(r.started_at)} · overall {overall} · {r.status}"), classes="screen-title")
+        shown: dict[str, int] = {}  # rung -> the turn that already showed its strong answer and passage
+        for t in r.turns:
+            q = t.question
+            score = "skipped" if t.skipped else f"score {t.score:.1f}"
+            head = Text(f"{t.index + 1}. {topic_title(q.topic, bank)} · depth {q.depth} · {q.kind} · {score}", style="bold")
+            yield Static(head, classes="turn-head")
+            yield Static(Text(visible(q.text or q.intended), style="italic"), classes="turn-q")
+            if t.skipped:
+                yield Static(Text("(skipped)", style="dim"), classes="turn-a")
+            else:
+                yield Static(highlighted(t.answer, t.grade) if t.answer.strip() else Text("(no answer)", style="dim"), classes="turn-a")
+                v = verdict(t)
+                lines = Text(f"Judged on {v.judged_on}\n", style="dim")
+                for pl in v.hits:
+                    lines.append("✓ ", style="green")
+                    lines.append(pl.text + "\n")
+                for pl in v.missed:
+                    lines.append("✗ ", style="red")
+                    lines.append(pl.text + "\n")
+                for w in v.wrong:
+                    lines.append("! ", style="red")
+                    lines.append(f"{w.claim} - in fact: {w.truth}\n")
+                if v.flags:
+                    lines.append("; ".join(v.flag_text) + "\n", style="dim")
+                yield Static(lines, classes="turn-points")
+            yield Static(Text(f"Next: {t.decision.action} - {t.decision.reason}", style="dim"), classes="turn-decision")
+            key = f"{q.topic}/{q.rung}"
+            if key in shown:
+                yield Static(Text(f"A strong answer and the primer passage: see turn {shown[key] + 1}.", style="dim"), classes="turn-ref")
+                continue
+            shown[key] = t.index
+            rung = next((x for x in bank.topic(q.topic).rungs if x.id == q.rung), None) if q.topic in bank.topics else None
+            if rung is not None:
+                yield Static(Text("A strong answer: ", style="bold") + Text(rung.reference), classes="turn-ref")
+            if q.passage and q.passage in passages:
+                p = passages[q.passage]
+                yield Static(Text(f"Primer · {p.heading}: ", style="bold") + Text(" ".join(p.text.split())), classes="turn-passage")
 
     def action_export(self) -> None:
+        if self.record is None:
+            return
         paths = export_record(self.record)
         self.notify("Exported to " + " and ".join(str(p) for p in paths), timeout=10)

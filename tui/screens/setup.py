@@ -15,12 +15,18 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Input, Label, LoadingIndicator, Select, SelectionList, Static, Switch
 
+from textual.validation import Number
+
 from agent.config import LEVELS, TRACKS
+
+MAX_TOPICS = 20
+TIMER_CHOICES = {0: "Off", 2: "2 minutes", 3: "3 minutes"}  # minutes per answer
 
 LOADING_TEXT = {
     "starting": "Starting...",
     "rubrics": "Loading the question bank...",
     "embedder": "Loading the embedder (grading and retrieval)...",
+    "judge": "Loading the grader's judge (agreement and contradiction)...",
     "index": "Opening the primer index...",
     "llm": "Loading the interviewer model...",
     "ready": "Models ready.",
@@ -33,6 +39,7 @@ class _Waiting:
     """Start pressed before the models were ready: start (or resume) once they are."""
 
     resume_id: str | None
+    practice: tuple[str, str, str] | None = None
 
 
 class SetupScreen(Screen[None]):
@@ -43,6 +50,8 @@ class SetupScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         saved = self.app.settings()  # type: ignore[attr-defined]
+        timer = saved.get("timer", 0)
+        timer = 2 if timer is True else timer if timer in TIMER_CHOICES else 0
         yield Header()
         with VerticalScroll(id="setup"):
             yield Static("Set up your interview", classes="screen-title")
@@ -57,26 +66,31 @@ class SetupScreen(Screen[None]):
                     yield Select([(v, k) for k, v in LEVELS.items()], value=saved.get("level", "middle"), allow_blank=False, id="level")
                 with Vertical(classes="field narrow"):
                     yield Label("Topics")
-                    yield Input(str(saved.get("n_topics", 3)), type="integer", id="n-topics", max_length=2)
+                    yield Input(
+                        str(saved.get("n_topics", 3)), type="integer", id="n-topics", max_length=2,
+                        validators=[Number(minimum=1, maximum=MAX_TOPICS)], valid_empty=False,
+                    )
+                with Vertical(classes="field timer"):
+                    yield Label("Answer timer")
+                    yield Select([(v, k) for k, v in TIMER_CHOICES.items()], value=timer, allow_blank=False, id="timer")
+            yield Static("", id="n-topics-error")
             with Horizontal(classes="row"):
                 yield Switch(value=saved.get("show_scores", True), id="show-scores")
-                yield Label("Show each score right after the answer (off: only at the end, as in a real interview)")
-            with Horizontal(classes="row"):
-                yield Switch(value=saved.get("timer", False), id="timer")
-                yield Label("Answer timer")
+                yield Label("Show each score after the answer (off: only at the end, as in a real interview)")
             yield Label("Only these topics (optional; none ticked = a random pick for the track):")
             yield SelectionList[str](id="topics")
-            with Horizontal(classes="row"):
-                yield Button("Start interview", id="start", variant="primary")
-                yield Button("History", id="history")
+        with Horizontal(id="setup-buttons"):
+            yield Button("Start interview", id="start", variant="primary")
+            yield Button("History", id="history")
         with Horizontal(id="model-status"):
             yield LoadingIndicator(id="spinner")
             yield Static(LOADING_TEXT["starting"], id="status-text")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     _waiting: _Waiting | None = None
 
     def on_mount(self) -> None:
+        self.query_one("#n-topics-error", Static).display = False
         self.watch(self.app, "loading", self._show_loading, init=True)
         self.load_topics()
         self.query_one("#track", Select).focus()
@@ -85,8 +99,8 @@ class SetupScreen(Screen[None]):
         self.query_one("#status-text", Static).update(LOADING_TEXT.get(step, step))
         self.query_one("#spinner").display = step not in {"ready", "failed"}
         if step == "ready" and self._waiting is not None:
-            resume_id, self._waiting = self._waiting.resume_id, None
-            self.start_interview(resume_id=resume_id)
+            waiting, self._waiting = self._waiting, None
+            self.start_interview(resume_id=waiting.resume_id, practice=waiting.practice)
 
     @work(thread=True, exclusive=True, group="topics")
     def load_topics(self) -> None:
@@ -99,6 +113,9 @@ class SetupScreen(Screen[None]):
             self.app.call_from_thread(self.app.notify, str(err), title="Question bank", severity="error", timeout=30)
             return
         self.bank = bank
+        from agent.present import use_bank
+
+        use_bank(bank)  # titles on results, history and progress without loading it again
         self.app.call_from_thread(self._fill_topics)
 
     @on(Select.Changed, "#track")
@@ -122,8 +139,8 @@ class SetupScreen(Screen[None]):
 
         raw = self.query_one("#n-topics", Input).value.strip()
         n = int(raw) if raw.isdigit() else 0
-        if not 1 <= n <= 20:
-            raise ValueError("Number of topics must be between 1 and 20.")
+        if not 1 <= n <= MAX_TOPICS:
+            raise ValueError(f"Topics: a number from 1 to {MAX_TOPICS}, not {raw or 'nothing'}.")
         return SessionConfig(
             track=self.query_one("#track", Select).value,  # type: ignore[arg-type]
             level=self.query_one("#level", Select).value,  # type: ignore[arg-type]
@@ -131,6 +148,13 @@ class SetupScreen(Screen[None]):
             topics=tuple(self.query_one("#topics", SelectionList).selected),
             show_scores=self.query_one("#show-scores", Switch).value,
         )
+
+    @on(Input.Changed, "#n-topics")
+    def _check_topics(self, event: Input.Changed) -> None:
+        error = self.query_one("#n-topics-error", Static)
+        ok = event.validation_result is None or event.validation_result.is_valid
+        error.update("" if ok else f"Topics: a number from 1 to {MAX_TOPICS}.")
+        error.display = not ok
 
     @on(Button.Pressed, "#start")
     def action_start(self) -> None:
@@ -140,10 +164,20 @@ class SetupScreen(Screen[None]):
     def _history(self) -> None:
         self.app.action_history()  # type: ignore[attr-defined]
 
-    def start_interview(self, resume_id: str | None = None) -> None:
+    def start_interview(self, resume_id: str | None = None, practice: tuple[str, str, str] | None = None) -> None:
+        """Start from the form, resume a stored session, or practise one topic again
+        (``practice``: track, level, topic; the form and saved settings are left alone)."""
         app = self.app
         record = None
-        if resume_id is None:
+        if practice is not None:
+            from agent.config import SessionConfig
+
+            track, level, topic = practice
+            config = SessionConfig(
+                track=track, level=level, n_topics=1, topics=(topic,),  # type: ignore[arg-type]
+                show_scores=self.query_one("#show-scores", Switch).value,
+            )
+        elif resume_id is None:
             try:
                 config = self.config()
             except ValueError as err:
@@ -151,7 +185,7 @@ class SetupScreen(Screen[None]):
                 return
             app.save_settings(  # type: ignore[attr-defined]
                 track=config.track, level=config.level, n_topics=config.n_topics, topics=list(config.topics),
-                show_scores=config.show_scores, timer=self.query_one("#timer", Switch).value,
+                show_scores=config.show_scores, timer=self.query_one("#timer", Select).value,
             )
         else:
             record = app.store.load(resume_id)  # type: ignore[attr-defined]
@@ -161,7 +195,7 @@ class SetupScreen(Screen[None]):
             return
         if app.components is None:  # type: ignore[attr-defined]
             self.notify("Starting as soon as the models are loaded...")
-            self._waiting = _Waiting(resume_id)
+            self._waiting = _Waiting(resume_id, practice)
             return
         from viva.errors import VivaError
 
@@ -172,4 +206,4 @@ class SetupScreen(Screen[None]):
             return
         from tui.screens.interview import InterviewScreen
 
-        app.push_screen(InterviewScreen(interview, timer=self.query_one("#timer", Switch).value))
+        app.push_screen(InterviewScreen(interview, timer=self.query_one("#timer", Select).value))

@@ -29,24 +29,62 @@ def literal(text: str, style: str = "") -> Text:
     return Text(visible(text), style=style)
 
 
+THINKING = "thinking"
+
+
 class InterviewerMessage(Vertical):
-    """Streams plain text while the model speaks, then renders the final text as Markdown."""
+    """Streams plain text while the model speaks, then renders the final text as Markdown.
+
+    Created empty, it shows a "thinking" line (dots that move) until the first chunk
+    arrives, so the chat never holds an empty bubble while the model prepares."""
 
     def __init__(self, text: str = "", **kwargs) -> None:  # noqa: ANN003
         super().__init__(classes="message interviewer", **kwargs)
         self._text = text
+        self._dots = 0
+        self._timer = None
+
+    @property
+    def thinking(self) -> bool:
+        return not self._text and not self.has_class("done")
 
     def compose(self) -> ComposeResult:
         yield Static("Interviewer", classes="who")
-        yield Static(literal(self._text), classes="stream")
+        yield Static(literal(self._text) if self._text else self._thinking_text(), classes="stream")
+
+    def on_mount(self) -> None:
+        if self.thinking:
+            self.add_class("thinking")
+            self._timer = self.set_interval(0.4, self._think)
+
+    def _thinking_text(self) -> Text:
+        return Text(THINKING + "." * (1 + self._dots % 3), style="italic dim")
+
+    def _think(self) -> None:
+        if not self.thinking:
+            self._stop_thinking()
+            return
+        self._dots += 1
+        self.query_one(".stream", Static).update(self._thinking_text())
+
+    def _stop_thinking(self) -> None:
+        self.remove_class("thinking")
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
 
     def append(self, chunk: str) -> None:
+        if not chunk:
+            return
         self._text += chunk
+        self._stop_thinking()
         self.query_one(".stream", Static).update(literal(self._text))
 
     def finish(self, final: str) -> None:
         """Replace the streamed text with the checked final text (it may differ)."""
         self._text = final
+        self._stop_thinking()
+        self.add_class("done")
         stream = self.query_one(".stream", Static)
         stream.remove()
         self.mount(Markdown(final, classes="final"))

@@ -1,0 +1,74 @@
+"""How a record reads to a person: titles instead of slugs, dates, score colours.
+
+Shared by the app's screens (results, history, progress, review) so that each shows a
+topic, a track and a level by the same name as the interview bar does.  Nothing here
+imports Textual or a model; the question bank is loaded once, on first use.
+"""
+
+from __future__ import annotations
+
+import time
+from agent.config import LEVELS, TRACKS
+
+STRONG, PARTIAL = 3.5, 2.0  # the colour bands of a 0-5 score
+
+
+_known: list = []  # the bank, once someone has loaded it (the app's setup worker does)
+
+
+def use_bank(bank) -> None:  # noqa: ANN001 - rubrics.bank.Bank
+    """Titles from this bank from now on (loading the bank takes seconds: load it once)."""
+    _known[:] = [bank]
+
+
+def _bank():  # noqa: ANN202 - rubrics.bank.Bank, or None when it cannot be read
+    if not _known:
+        from rubrics.bank import load_bank
+
+        try:
+            _known.append(load_bank())
+        except Exception:  # noqa: BLE001 - a title is cosmetic: fall back to the slug
+            return None
+    return _known[0]
+
+
+def topic_title(topic: str, bank=None) -> str:  # noqa: ANN001 - rubrics.bank.Bank
+    """The bank's title for a topic id ("dl-interviews" -> "Deep-learning interviews"); the id if unknown."""
+    bank = bank if bank is not None else _bank()
+    try:
+        if bank is not None and topic in bank.topics:
+            return bank.topic(topic).title
+    except Exception:  # noqa: BLE001
+        pass
+    return topic
+
+
+def track_title(track: str) -> str:
+    return TRACKS.get(track, track)
+
+
+def level_title(level: str) -> str:
+    return LEVELS.get(level, level)
+
+
+def track_level(track: str, level: str) -> str:
+    """"Applied NLP, junior"."""
+    return f"{track_title(track)}, {level_title(level).lower()}"
+
+
+def when(ts: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts))
+
+
+def score_style(score: float | None) -> str:
+    if score is None:
+        return "dim"
+    return "green" if score >= STRONG else "yellow" if score >= PARTIAL else "red"
+
+
+def bar(score: float, width: int = 25) -> str:
+    filled = max(0, min(width, round(score / 5 * width)))
+    return "█" * filled + "░" * (width - filled)
+
+
+__all__ = ["bar", "use_bank", "level_title", "score_style", "topic_title", "track_level", "track_title", "when"]
