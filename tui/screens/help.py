@@ -40,6 +40,9 @@ each key point are highlighted, misses and the primer passage are listed.
 `e` exports Markdown and JSON, `d` deletes (after confirming; Cancel is the default),
 `p` shows progress and what to practise next, `a` starts that practice.
 
+**Review** - `j`/`k` move between turns, `a` answers the current question again and
+compares both grades (practice only: the transcript is not changed), `e` exports.
+
 Everywhere: `f1` or `?` help, `ctrl+p` command palette, `ctrl+t` light/dark,
 `ctrl+q` quit (asks first during an interview or with an unsent draft; a quit
 interview can be resumed). Every answer is saved the moment it is graded.

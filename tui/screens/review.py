@@ -51,6 +51,9 @@ class ReviewScreen(Screen[None]):
     reads the record, the bank and the primer in a worker (seconds on a cold start)."""
 
     BINDINGS = [
+        Binding("j", "turn(1)", "Next", id="next-turn", tooltip="Next turn"),
+        Binding("k", "turn(-1)", "Prev", id="prev-turn", tooltip="Previous turn"),
+        Binding("a", "again", "Again", id="again", tooltip="Answer the current question again and compare"),
         Binding("e", "export", "Export", id="export"),
         Binding("escape", "app.pop_screen", "Back", id="back"),
     ]
@@ -59,6 +62,8 @@ class ReviewScreen(Screen[None]):
         super().__init__()
         self.record = None if isinstance(record, str) else record
         self._sid = record if isinstance(record, str) else None
+        self.current = -1  # the turn j/k moved to (-1: none yet; "a" then takes the first)
+        self._bank = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -84,6 +89,7 @@ class ReviewScreen(Screen[None]):
         components = getattr(self.app, "components", None)
         bank = components.bank if components is not None else load_bank()
         widgets = list(self._turns(record, bank, passages))
+        self._bank = bank
         self.app.call_from_thread(self._show, record, widgets)
 
     def _show(self, record, widgets: list) -> None:  # noqa: ANN001
@@ -104,7 +110,7 @@ class ReviewScreen(Screen[None]):
             q = t.question
             score = "skipped" if t.skipped else f"score {t.score:.1f}"
             head = Text(f"{t.index + 1}. {topic_title(q.topic, bank)} · depth {q.depth} · {q.kind} · {score}", style="bold")
-            yield Static(head, classes="turn-head")
+            yield Static(head, classes="turn-head", id=f"turn-{t.index}")
             yield Static(Text(visible(q.text or q.intended), style="italic"), classes="turn-q")
             if t.skipped:
                 yield Static(Text("(skipped)", style="dim"), classes="turn-a")
@@ -136,6 +142,36 @@ class ReviewScreen(Screen[None]):
             if q.passage and q.passage in passages:
                 p = passages[q.passage]
                 yield Static(Text(f"Primer · {p.heading}: ", style="bold") + Text(" ".join(p.text.split())), classes="turn-passage")
+
+    def action_turn(self, step: int) -> None:
+        heads = list(self.query(".turn-head"))
+        if not heads:
+            return
+        if self.current >= 0:
+            heads[self.current].remove_class("current")
+        self.current = max(0, min(len(heads) - 1, self.current + step))
+        heads[self.current].add_class("current")
+        self.query_one("#review", VerticalScroll).scroll_to_widget(heads[self.current], top=True, animate=False)
+
+    def action_again(self) -> None:
+        components = getattr(self.app, "components", None)
+        if self.record is None or not self.record.turns:
+            return
+        if components is None:
+            self.notify("The grader is still loading; try again in a moment.")
+            return
+        if self.current < 0:
+            self.action_turn(1)
+        turn = self.record.turns[self.current]
+        q = turn.question
+        bank = self._bank or components.bank
+        rung = next((x for x in bank.topic(q.topic).rungs if x.id == q.rung), None) if q.topic in bank.topics else None
+        if rung is None:
+            self.notify("That question's rung is no longer in the bank.", severity="warning")
+            return
+        from tui.screens.again import AnswerAgainScreen
+
+        self.app.push_screen(AnswerAgainScreen(turn, rung, components.grader))
 
     def action_export(self) -> None:
         if self.record is None:
