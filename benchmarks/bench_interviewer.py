@@ -303,7 +303,7 @@ def latency(components, quick: bool = False) -> list[Result]:  # noqa: ANN001
     rows: list[Result] = []
 
     # Start -> first question on screen (models loaded), answer -> first word / whole follow-up.
-    to_start, to_first, to_whole = [], [], []
+    to_start, to_first, to_whole, to_grade, to_react = [], [], [], [], []
     rng = random.Random(0)
     for seed in range(2 if quick else 6):
         t = time.perf_counter()
@@ -319,6 +319,7 @@ def latency(components, quick: bool = False) -> list[Result]:  # noqa: ANN001
             rung = next(r for r in iv.topic.rungs if r.id == q.rung)
             start = time.perf_counter()
             iv.submit(persona(q, rung, rng))
+            graded = time.perf_counter()
             first = None
             for _ in iv.speak():
                 if first is None:
@@ -329,9 +330,13 @@ def latency(components, quick: bool = False) -> list[Result]:  # noqa: ANN001
                 continue
             to_first.append(first - start)
             to_whole.append(end - start)
+            to_grade.append(graded - start)
+            to_react.append(nq.generation_s)
     rows += latency_rows("interviewer", "Start -> first question", to_start, target="<= 1000 ms")
     rows += latency_rows("interviewer", "answer -> first interviewer word (follow-ups)", to_first, target="<= 300 ms")
     rows += latency_rows("interviewer", "answer -> complete question (follow-ups)", to_whole, target="<= 1000 ms")
+    rows += latency_rows("interviewer", "  of which: grading the answer (submit)", to_grade)
+    rows += latency_rows("interviewer", "  of which: the reaction, generated and checked", to_react)
     return rows
 
 
