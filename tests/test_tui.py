@@ -314,6 +314,7 @@ def test_start_pressed_before_the_models_are_ready_starts_once_they_are(monkeypa
             assert app.components is None and app.loading != "ready"
             await pilot.press("ctrl+s")
             assert isinstance(app.screen, SetupScreen) and app.screen._waiting is not None  # noted, not lost
+            assert "starts when" in str(app.screen.query_one("#status-text").render())  # and it says so
             gate.set()
             await settle(pilot)  # the models load, the interview opens, its first question is asked
             screen = app.screen

@@ -96,8 +96,13 @@ class SetupScreen(Screen[None]):
         self.query_one("#track", Select).focus()
 
     def _show_loading(self, step: str) -> None:
-        self.query_one("#status-text", Static).update(LOADING_TEXT.get(step, step))
+        text = LOADING_TEXT.get(step, step)
+        if self._waiting is not None and step not in {"ready", "failed"}:
+            text = f"Your interview starts when this is done. {text}"
+        self.query_one("#status-text", Static).update(text)
         self.query_one("#spinner").display = step not in {"ready", "failed"}
+        if step in {"ready", "failed"}:
+            self.query_one("#start", Button).label = "Start interview"
         if step == "ready" and self._waiting is not None:
             waiting, self._waiting = self._waiting, None
             self.start_interview(resume_id=waiting.resume_id, practice=waiting.practice)
@@ -196,6 +201,8 @@ class SetupScreen(Screen[None]):
         if app.components is None:  # type: ignore[attr-defined]
             self.notify("Starting as soon as the models are loaded...")
             self._waiting = _Waiting(resume_id, practice)
+            self.query_one("#start", Button).label = "Starting..."
+            self._show_loading(app.loading)  # type: ignore[attr-defined]
             return
         from viva.errors import VivaError
 
