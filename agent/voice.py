@@ -28,6 +28,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -279,7 +280,7 @@ class Voice:
         self.model = model
         self.encoder = encoder
         self.max_new_tokens = max_new_tokens
-        self.prefix = _default_prefix(model) if prefix is None else prefix
+        self.prefix = prefix  # None: chosen per reaction (_prefix_for)
         self._cancel = threading.Event()
         self._prepared = False
 
@@ -315,11 +316,12 @@ class Voice:
     def raw_reaction(self, said: str) -> str:
         """The model's reaction to ``said``, unchecked (pre-filled with ``self.prefix``)."""
         assert self.model is not None
+        prefix = _prefix_for(self.model, said) if self.prefix is None else self.prefix
         stream = self.model.stream(
-            self.prompt(said), prefix=self.prefix, max_new_tokens=self.max_new_tokens,
+            self.prompt(said), prefix=prefix, max_new_tokens=self.max_new_tokens,
             stop=(".", "!", "?", "\n"), cancel=self._cancel,
         )
-        return self.prefix + "".join(stream)
+        return prefix + "".join(stream)
 
     def react(self, ctx: Context, question: str = "") -> tuple[Check, float]:
         """Generate and check one reaction (nothing is shown); returns the check and seconds taken."""
@@ -368,15 +370,24 @@ class Voice:
             question.generation_s = round(time.perf_counter() - start, 3)
 
 
-def _default_prefix(model: ChatModel | None) -> str:
+# With the adapter, a free start is nearly always "Okay, so ..."; a pre-filled opening
+# chosen by the answer's CRC-32 (the same in every process) varies it, at the same
+# kept share (19/21 each on a sample of the judged set).
+ADAPTER_PREFIXES = ("", "So", "You said")
+
+
+def _prefix_for(model: ChatModel | None, said: str) -> str:
     """How the reaction starts: the base SmolLM2 is pre-filled with "So you" (it then
     echoes the candidate: 9 of 22 kept against 4 of 22 without, mostly "That's exactly
-    what ..." judgements); the reaction adapter and scripted models start free."""
+    what ..." judgements); the reaction adapter gets one of ``ADAPTER_PREFIXES``;
+    other models (a user's --llm, scripted ones) start free."""
     from agent.llm import TransformersChatModel
 
-    if isinstance(model, TransformersChatModel) and not model.name.endswith("+voice-lora"):
-        return "So you"
-    return ""
+    if not isinstance(model, TransformersChatModel):
+        return ""
+    if model.name.endswith("+voice-lora"):
+        return ADAPTER_PREFIXES[zlib.crc32(said.encode("utf-8")) % len(ADAPTER_PREFIXES)]
+    return "So you" if model.name.startswith("SmolLM2") else ""
 
 
 def _chunks(text: str) -> Iterator[str]:

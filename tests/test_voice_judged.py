@@ -64,7 +64,7 @@ def test_the_new_voice_keeps_most_model_lines_and_the_old_one_few(stats) -> None
     if base:
         print(f"new voice without the adapter: {base['kept']}/{base['asked']}")
     assert new["asked"] == 64 and old["asked"] == 84
-    assert new_share >= 0.8  # with the shipped reaction adapter: 60/64 when written
+    assert new_share >= 0.8  # with the shipped reaction adapter: 61/64 when written
     assert old_share <= 0.2 and old["kept_good"] <= 1  # 9/84, none of which passes the judge
     assert new["good"] == new["lines"]  # every new line passes the judge
     assert new["kept_good"] == new["kept"]
