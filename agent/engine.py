@@ -330,16 +330,6 @@ def closing_remark(scores: dict[str, float]) -> str:
     return text + f"; {worst} ({scores[worst]:.1f}/5) is the one to practise next."
 
 
-def closing_remark(scores: dict[str, float]) -> str:
-    """Goodbye, grounded in the grades: {topic title: score 0-5}, in the order asked."""
-    best = max(scores, key=lambda t: scores[t])
-    worst = min(scores, key=lambda t: scores[t])
-    text = f"Thanks, that's all I had. You were strongest on {best} ({scores[best]:.1f}/5)"
-    if best == worst or scores[best] - scores[worst] < 0.5:
-        return text + ("." if len(scores) == 1 else "; the other topics were close behind.")
-    return text + f"; {worst} ({scores[worst]:.1f}/5) is the one to practise next."
-
-
 def _generic_probe(rung: Rung) -> str:
     return f"What else matters here? {rung.question}"
 
