@@ -21,14 +21,14 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from agent.config import SessionConfig
 from agent.policy import TopicState, apply, decide, start_index
 from agent.record import Decision, Question, SessionRecord, Turn
 from agent.voice import Context, Voice
 from rubrics.bank import Bank
-from rubrics.grader import Grade, Grader
+from rubrics.grader import RUNG, Focus, Grade, Grader
 from rubrics.schema import Rung, Topic
 from viva.errors import VivaError
 
@@ -160,7 +160,10 @@ class Interview:
             answer_s = time.monotonic() - self._asked.shown_at if self._asked.shown_at else 0.0
         t0 = time.perf_counter()
         asked = q.intended if q.intended == q.text else f"{q.intended} {q.text}"
-        grade = self.grader.grade(rung, "" if skipped else answer, asked=asked)
+        focus = focus_of(q)
+        grade = self.grader.grade(rung, "" if skipped else answer, asked=asked, focus=focus)
+        if "already-said" in grade.flags and focus.kind != "rung":
+            grade = self._from_earlier(rung, q.ref, grade, focus)
         grade_ms = (time.perf_counter() - t0) * 1000
         penalty = self.config.hint_penalty if self._asked.hinted else 0.0
         if q.kind in {"hint", "simpler"}:
@@ -169,7 +172,7 @@ class Interview:
         if not skipped:
             self._grades.setdefault(q.ref, []).append(grade)
         rung_grades = self._grades.get(q.ref, [])
-        rung_score = max(0.0, round(self.grader.combine(rung_grades) - penalty, 2)) if rung_grades else 0.0
+        rung_score = max(0.0, round(self.grader.combine(rung, rung_grades) - penalty, 2)) if rung_grades else 0.0
 
         hit = {p.id for g in rung_grades for p in g.points if p.hit}
         weights = {k.id: k.weight for k in rung.effective_key_points()}
@@ -214,6 +217,23 @@ class Interview:
         if self.sink is not None:
             self.sink(self.record)
 
+    def _from_earlier(self, rung: Rung, ref: str, grade: Grade, focus: Focus) -> Grade:
+        """"I already said that" to a follow-up: judge what was asked on the earlier answers.
+
+        The candidate may be right (the grader missed it) or not; either way the turn is
+        judged on the words they point to, and says so.  Evidence spans are dropped:
+        they index the earlier answer, not this one.
+        """
+        earlier = [g.answer for g in self._grades.get(ref, []) if g.answer.strip()]
+        if not earlier:
+            return grade
+        best = max(self.grader.grade_many(rung, earlier, focus=focus), key=lambda g: g.score)
+        points = [replace(p, span=None) for p in best.points]
+        return replace(
+            best, answer=grade.answer, points=points, misconceptions=[], contradictions=[], flags=grade.flags,
+            judged_on=f"{best.judged_on}, in your earlier answer",
+        )
+
     # -- moving through topics ------------------------------------------------------------
 
     def _after(self, decision: Decision, said: str) -> None:
@@ -233,7 +253,7 @@ class Interview:
         elif decision.action == "challenge":
             mc = next(m for m in rung.misconceptions if m.id == decision.misconception)
             text = mc.challenge or f"Are you sure about that? How would you check whether {mc.text[0].lower() + mc.text[1:-1]}?"
-            self.pending = self._question(rung, "challenge", text)
+            self.pending = self._question(rung, "challenge", text, misconception=mc.id)
         elif decision.action == "simpler":
             self.pending = self._question(rung, "simpler", rung.simpler or rung.question)
         elif decision.action == "hint":
@@ -249,9 +269,13 @@ class Interview:
         self._state = TopicState(topic=topic, ladder=ladder, index=start_index(ladder, self.config))
         self.pending = self._question(self._state.rung, "opening", self._state.rung.question)
 
-    def _question(self, rung: Rung, kind: str, intended: str, key_point: str | None = None) -> Question:
+    def _question(
+        self, rung: Rung, kind: str, intended: str, key_point: str | None = None, misconception: str | None = None
+    ) -> Question:
         assert self._state is not None
-        return Question(self._state.topic.topic, rung.id, rung.depth, kind, intended, key_point=key_point)  # type: ignore[arg-type]
+        return Question(
+            self._state.topic.topic, rung.id, rung.depth, kind, intended, key_point=key_point, misconception=misconception,  # type: ignore[arg-type]
+        )
 
     def _replay(self) -> None:
         """Rebuild the engine's state from a stored record (resuming a session)."""
@@ -263,7 +287,7 @@ class Interview:
             self.pending = turn.question
             if not turn.skipped:
                 # Only the fields combine() needs: per-point credit and misconceptions.
-                self._grades.setdefault(turn.question.ref, []).append(_grade_from_dict(turn.grade, turn.answer))
+                self._grades.setdefault(turn.question.ref, []).append(Grade.from_dict(turn.grade, turn.answer))
             self._after(turn.decision, said="")
         self._asked = _Asked(said=turns[-1].answer if turns else "")
 
@@ -330,6 +354,15 @@ def closing_remark(scores: dict[str, float]) -> str:
     return text + f"; {worst} ({scores[worst]:.1f}/5) is the one to practise next."
 
 
+def focus_of(q: Question) -> Focus:
+    """What a question asks for: a probe its key point, a challenge its misconception."""
+    if q.kind == "probe" and q.key_point:
+        return Focus("key-point", q.key_point)
+    if q.kind == "challenge" and q.misconception:
+        return Focus("misconception", q.misconception)
+    return RUNG
+
+
 def _generic_probe(rung: Rung) -> str:
     return f"What else matters here? {rung.question}"
 
@@ -344,14 +377,3 @@ def _evidence(grade: Grade, answer: str, decision: Decision) -> str:
     if hits:
         return hits[0].evidence or ""
     return " ".join(answer.split()[:16])
-
-
-def _grade_from_dict(data: dict, answer: str) -> Grade:
-    from rubrics.grader import MisconceptionResult, PointResult
-
-    points = [
-        PointResult(p["id"], p["text"], p["weight"], p["similarity"], p["credit"], p["hit"], p.get("evidence"), tuple(p["span"]) if p.get("span") else None)
-        for p in data.get("key_points", [])
-    ]
-    mis = [MisconceptionResult(m["id"], m["text"], m["correction"], m["similarity"], m["evidence"], tuple(m["span"])) for m in data.get("misconceptions", [])]
-    return Grade(data.get("score", 0.0), data.get("raw", 0.0), points, mis, list(data.get("flags", [])), answer)

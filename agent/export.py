@@ -17,6 +17,7 @@ from typing import Any
 
 from agent.config import LEVELS, TRACKS
 from agent.record import SessionRecord
+from agent.verdict import verdict
 from viva.errors import DataError
 
 FORMAT = "viva-session"
@@ -78,15 +79,13 @@ def to_markdown(record: SessionRecord, bank=None, passages: dict[str, str] | Non
             lines.append("*Skipped.*")
         else:
             lines += [_fence(t.answer) if t.answer.strip() else "*No answer.*", ""]
-            lines.append(f"**Score:** {t.score:.1f} / 5" + (" (hint used)" if t.hinted else "") + (f"; flags: {', '.join(t.grade['flags'])}" if t.grade.get("flags") else ""))
+            v = verdict(t)
+            lines.append(f"**Score:** {v.score:.1f} / 5 on {v.judged_on}" + (" (hint used)" if v.hinted else "") + (f"; {', '.join(v.flag_text)}" if v.flags else ""))
             lines.append("")
-            for p in t.grade.get("key_points", []):
-                if p["hit"]:
-                    lines.append(f"- hit: {p['text']} (\"{_inline(p.get('evidence') or '')}\")")
-                else:
-                    lines.append(f"- missed: {p['text']}")
-            for m in t.grade.get("misconceptions", []):
-                lines.append(f"- misconception: \"{_inline(m['evidence'])}\" sounds like \"{m['text']}\"; in fact {m['correction']}")
+            lines += [f"- hit: {p.text} (\"{_inline(p.evidence or '')}\")" for p in v.hits]
+            lines += [f"- missed: {p.text}" for p in v.missed]
+            lines += [f"- not asked this turn: {p.text}" for p in v.not_asked]
+            lines += [f"- wrong: \"{_inline(w.said)}\" - {w.claim}; in fact: {w.truth}" for w in v.wrong]
         lines += ["", f"*Next:* {t.decision.action}: {t.decision.reason}"]
         if bank is not None and q.topic in bank.topics:
             rung = next((r for r in bank.topic(q.topic).rungs if r.id == q.rung), None)

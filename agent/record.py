@@ -35,6 +35,7 @@ class Question:
     fell_back: bool = False  # True when the rubric wording was used instead of the LLM's
     fallback_reason: str = ""
     key_point: str | None = None  # the missed key point a probe is after
+    misconception: str | None = None  # the belief a challenge questions
     passage: str | None = None  # the primer passage the question was grounded in
     generation_s: float = 0.0
     first_token_s: float | None = None

@@ -33,9 +33,11 @@ def load_components(
     chat_model=None,  # noqa: ANN001 - a ready ChatModel (tests, the TUI's fake) instead of loading one
 ) -> Components:
     """Load everything; ``llm='none'`` skips the LLM and uses the rubric's own wording."""
-    from viva.models import ensure_offline
+    from viva.models import check_model_sources, ensure_offline
 
     ensure_offline()
+    # A bad path is reported now, not after the embedder and the index have loaded.
+    check_model_sources(None if chat_model is not None else llm, embedder, llm_needed=chat_model is None)
     progress("rubrics")
     from rubrics.bank import load_bank
 
@@ -44,9 +46,11 @@ def load_components(
     from viva.embedding import Embedder
 
     encoder = Embedder.load(embedder)
+    progress("judge")
     from rubrics.grader import Grader
+    from rubrics.judge import Judge
 
-    grader = Grader(encoder)
+    grader = Grader(encoder, judge=Judge.load())
     progress("index")
     from knowledge.retriever import Retriever
 

@@ -923,12 +923,19 @@ class Store:
         return [s for s in self.list(status="active") if not self.in_use(s.id)]
 
     def topic_session_scores(self) -> list[TopicSessionScore]:
-        """Per session and topic, the mean score of its answers; oldest session first."""
+        """Per session and topic, the topic's score; oldest session first.
+
+        The same number as :meth:`SessionRecord.topic_scores` (the results screen, the
+        review, the exports): the mean over the topic's rungs of each rung's score after
+        its last turn (a follow-up can raise it), not the mean of single answers.
+        """
         with self._errors("read your scores"):
             rows = self.db.execute(
-                """SELECT s.id, s.track, t.topic, s.started_at, AVG(t.score)
+                """SELECT s.id, s.track, t.topic, s.started_at, AVG(json_extract(t.data, '$.rung_score'))
                    FROM turns t JOIN sessions s ON s.id = t.session_id
-                   WHERE t.score BETWEEN 0 AND 5
+                   WHERE t.idx = (SELECT MAX(l.idx) FROM turns l
+                                  WHERE l.session_id = t.session_id AND l.topic = t.topic AND l.rung = t.rung)
+                     AND json_extract(t.data, '$.rung_score') BETWEEN 0 AND 5
                    GROUP BY t.session_id, t.topic ORDER BY s.started_at, s.id, t.topic"""
             ).fetchall()
         return [TopicSessionScore(str(sid), str(track), str(topic), _finite(started, 0.0, 0, LATEST_TIME), float(score)) for sid, track, topic, started, score in rows]

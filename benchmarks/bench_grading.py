@@ -1,12 +1,16 @@
-"""Grading latency once the embedder is loaded (target: under 50 ms per answer).
+"""Grading latency and memory once the models are loaded, grader v1 beside v2 in one run.
 
-Answers of three shapes, each graded against a different rung so the per-rung
-embedding cache is warm only where the app would have it warm (the rung's vectors are
-computed once, when its question is asked): short, typical spoken, and a 600-word
-ramble that hits the window cap.
+Targets (issue: grader v2): p50 <= 60 ms for a 40-word spoken answer and <= 250 ms for
+a 600-word one, on 2 cores.  Each answer is graded against a different rung so the
+per-rung cache is warm only where the app has it warm (a rung's vectors are computed
+once, when its question is asked).  v2 also runs the judge (a cross-encoder) on the
+windows it needs; v1 is the similarity-only grader of the commit before the rewrite
+(:mod:`benchmarks.legacy`), with its own calibration.
 """
 
 from __future__ import annotations
+
+import resource
 
 from benchmarks.common import Result, latency_rows, time_calls
 
@@ -15,21 +19,49 @@ TYPICAL = (
     "um so basically the idea is like, during training you randomly switch off some of the units and "
     "uh that stops them from relying on each other too much and then at test time you use all of them"
 )
-RAMBLE = " ".join([TYPICAL] * 16)
+RAMBLE_PARTS = [
+    "so during training dropout zeroes a random subset of the neurons on every step, and the mask changes each time.",
+    "i remember we had a model at work that overfit badly and adding dropout of point three fixed most of it.",
+    "the reason it helps is that no neuron can count on any particular other neuron, so features get redundant.",
+    "you can also think of it as training a big ensemble of thinned networks that share their weights.",
+    "and at inference you switch it off, model eval in pytorch, every unit is used and nothing is random.",
+    "honestly i also tried it with batch norm and it was a bit fiddly, the variance shifts between train and eval.",
+]
+
+
+def _ramble(words: int) -> str:
+    out: list[str] = []
+    i = 0
+    while sum(len(s.split()) for s in out) < words:
+        out.append(RAMBLE_PARTS[i % len(RAMBLE_PARTS)])
+        i += 1
+    return " ".join(" ".join(out).split()[:words])
 
 
 def run(quick: bool = False) -> list[Result]:
+    from benchmarks.legacy import load_grader
     from rubrics.bank import load_bank
     from rubrics.grader import Grader
+    from rubrics.judge import Judge
     from viva.embedding import Embedder
 
-    grader = Grader(Embedder.load())
+    encoder = Embedder.load()
+    graders = {"v2": Grader(encoder, judge=Judge.load())}
+    old = load_grader(encoder)
+    if old is not None:
+        graders["v1"] = old
     rungs = [r for _, r in load_bank().all_rungs()]
-    n = 30 if quick else 200
-    for rung in rungs:  # the app embeds a rung when it asks it, before the answer arrives
-        grader.grade(rung, "warm")
+    n = 20 if quick else 120
+    cases = [("short", SHORT), ("typical", TYPICAL), ("40 words", _ramble(40)), ("600 words", _ramble(600)), ("1000 words", _ramble(1000))]
+    targets = {"40 words": "<= 60 ms", "600 words": "<= 250 ms", "1000 words": "well under 1 s"}
     rows: list[Result] = []
-    for label, answer in (("short answer", SHORT), ("typical spoken answer", TYPICAL), ("600-word ramble", RAMBLE)):
-        secs = time_calls(lambda i, a=answer: grader.grade(rungs[i % len(rungs)], a), n)
-        rows += latency_rows("grading", f"{label} ({len(answer.split())} words)", secs, target="< 50 ms" if label != "short answer" else "")
+    for name, grader in sorted(graders.items()):
+        for rung in rungs:  # the app embeds a rung when it asks it, before the answer arrives
+            grader.grade(rung, "warm")
+        for label, answer in cases:
+            # Each call a fresh answer text, so no cache of the judge is reused across calls.
+            secs = time_calls(lambda i, a=answer: grader.grade(rungs[i % len(rungs)], f"{a} ({i})"), n if "1000" not in label else n // 3)
+            rows += latency_rows(f"grading {name}", f"{label} ({len(answer.split())} words)", secs, target=targets.get(label, "") if name == "v2" else "")
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rows.append(Result("grading", "peak RSS of this process (both graders, embedder, judge)", "max", rss_mb, "MB"))
     return rows

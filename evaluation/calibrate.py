@@ -1,6 +1,6 @@
 """Fit and evaluate the grader against labelled answers.
 
-``python -m rubrics.calibrate`` reports, on a held-out split of rungs, how well the
+``python -m evaluation.calibrate`` reports, on a held-out split of rungs, how well the
 grader agrees with a careful interviewer's 0-5 labels (Pearson, Spearman, RMSE,
 quadratic weighted kappa), key-point hit precision/recall and misconception
 precision/recall.  ``--write`` then refits on every labelled answer and stores the
@@ -26,15 +26,17 @@ import numpy as np
 import yaml
 
 from rubrics.bank import Bank, load_bank
-from rubrics.grader import Calibration, Grade, Grader, GraderParams
+from rubrics.learned import BELIEF_FEATURES, POINT_FEATURES, Logistic
+from rubrics.grader import Calibration, Embedded, Grade, Grader, GraderParams, Scale
 from rubrics.schema import Rung
-from rubrics.spoken import Window, windows
 from viva.embedding import Encoder
 from viva.errors import DataError
 
 LABELLED_DIR = Path(__file__).resolve().parents[1] / "tests" / "data" / "graded_answers"
+TRAPS_DIR = LABELLED_DIR.parent / "graded_traps"
 HELD_OUT_FRACTION = 0.3
 KINDS = ("strong", "partial", "rambling", "misconception", "off-topic", "empty", "restates", "short")
+TRAP_KINDS = ("negation-correct", "confident-wrong", "right-number", "wrong-number", "long-ramble", "dont-know")
 
 
 @dataclass
@@ -42,7 +44,7 @@ class Labelled:
     """An answer with the score and key points a careful interviewer gave it."""
 
     rung_ref: str
-    score: int
+    score: float
     answer: str
     kind: str = ""
     hits: list[str] = field(default_factory=list)
@@ -50,14 +52,15 @@ class Labelled:
     source: str = ""
 
 
-def load_labelled(directory: Path = LABELLED_DIR, bank: Bank | None = None) -> list[Labelled]:
-    """Read every labelled file and check each item against the bank."""
+def load_labelled(directory: Path | Sequence[Path] = (LABELLED_DIR, TRAPS_DIR), bank: Bank | None = None) -> list[Labelled]:
+    """Read every labelled file (of one folder or several) and check each item against the bank."""
     bank = bank or load_bank()
     items: list[Labelled] = []
-    for path in sorted(directory.glob("*.yaml")):
+    folders = [directory] if isinstance(directory, Path) else list(directory)
+    for path in sorted((p for d in folders for p in d.glob("*.yaml")), key=lambda p: (p.parent.name, p.name)):
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or []
         for n, raw in enumerate(data):
-            where = f"{path.name}[{n}]"
+            where = f"{path.parent.name}/{path.name}[{n}]"
             try:
                 item = Labelled(
                     rung_ref=raw["rung"],
@@ -90,34 +93,104 @@ def is_held_out(rung_ref: str, fraction: float = HELD_OUT_FRACTION) -> bool:
 
 
 @dataclass
-class _Prepared:
+class Prepared:
+    """A labelled answer with its rung and its embedding, ready to grade with arithmetic only."""
+
     item: Labelled
     rung: Rung
-    windows: list[Window]
-    vectors: np.ndarray
+    embedded: Embedded
 
 
-def prepare(items: Sequence[Labelled], bank: Bank, grader: Grader) -> list[_Prepared]:
+def prepare(items: Sequence[Labelled], bank: Bank | None, grader: Grader, rungs: Sequence[Rung] | None = None) -> list[Prepared]:
     """Embed every answer's windows once, in one batch; fitting then only re-runs arithmetic."""
-    rungs = [bank.rung(i.rung_ref)[1] for i in items]
-    wins = [windows(i.answer, small=8) for i in items]  # both scales; grade_prepared drops the small ones if asked
-    flat = [w.text for ws in wins for w in ws]
-    vecs = grader.encoder.encode(flat) if flat else np.zeros((0, 1), dtype=np.float32)
-    out, offset = [], 0
-    for item, rung, ws in zip(items, rungs, wins):
-        out.append(_Prepared(item, rung, ws, vecs[offset : offset + len(ws)]))
-        offset += len(ws)
-    return out
+    if rungs is None:
+        assert bank is not None
+        rungs = [bank.rung(i.rung_ref)[1] for i in items]
+    embedded = grader.embed([(r, i.answer, None) for i, r in zip(items, rungs)])
+    return [Prepared(i, r, e) for i, r, e in zip(items, rungs, embedded)]
 
 
-def grade_prepared(grader: Grader, prepared: Sequence[_Prepared]) -> list[Grade]:
+def grade_prepared(grader: Grader, prepared: Sequence[Prepared]) -> list[Grade]:
+    """Grade prepared answers (windows of the finer scale dropped when the params say so)."""
     small = grader.params.small_window
     out = []
     for p in prepared:
-        keep = [i for i, w in enumerate(p.windows) if small or not w.small]
-        ws = [p.windows[i] for i in keep]
-        out.append(grader._grade(grader._vectors(p.rung), p.rung, p.item.answer, ws, p.vectors[keep] if len(p.vectors) else p.vectors))
+        e = p.embedded
+        if not small and any(w.small for w in e.windows):
+            keep = [i for i, w in enumerate(e.windows) if not w.small]
+            e = Embedded(e.answer, [e.windows[i] for i in keep], e.vectors[keep], e.gist)
+        out.append(grader.grade_embedded(p.rung, e))
     return out
+
+
+def _fit_logistic(X: list[list[float]], y: list[int]) -> list[float]:
+    from sklearn.linear_model import LogisticRegression
+
+    clf = LogisticRegression(C=1.0, fit_intercept=False, max_iter=5000, class_weight="balanced")
+    clf.fit(np.array(X), np.array(y))
+    return [float(c) for c in clf.coef_[0]]
+
+
+def _best_threshold(scores: Sequence[tuple[float, bool]], beta: float) -> float:
+    best_f, best_t = -1.0, 0.5
+    for t in np.arange(0.2, 0.96, 0.025):
+        tp = sum(1 for s_, pos in scores if s_ >= t and pos)
+        fp = sum(1 for s_, pos in scores if s_ >= t and not pos)
+        fn = sum(1 for s_, pos in scores if s_ < t and pos)
+        f = (1 + beta**2) * tp / ((1 + beta**2) * tp + beta**2 * fn + fp) if tp else 0.0
+        if f > best_f:
+            best_f, best_t = f, float(t)
+    return round(best_t, 3)
+
+
+def fit_beliefs(grader: Grader, prepared: Sequence[Prepared], beta: float = 0.5) -> Logistic:
+    """Fit the belief model (:mod:`rubrics.learned`) on labelled misconceptions.
+
+    An answer names the misconceptions it states, not the window that states them, so
+    this is multiple-instance learning: first every candidate window of a stating answer
+    counts as positive; then only the window the model likes best in each such answer
+    does, and the model is refitted.  The threshold maximises F-beta (beta < 1 favours
+    precision: a false flag caps a right answer and challenges the candidate wrongly).
+    """
+    bags: list[tuple[bool, list[list[float]]]] = []
+    for p in prepared:
+        by_m: dict[str, list[list[float]]] = {}
+        for kind, mid, x in grader.examples(p.rung, p.embedded):
+            if kind == "belief":
+                by_m.setdefault(mid, []).append(x)
+        bags.extend((mid in p.item.misconceptions, xs) for mid, xs in by_m.items())
+    if not any(pos for pos, _ in bags):
+        return Logistic(BELIEF_FEATURES)
+    model = Logistic(BELIEF_FEATURES)
+    for round_ in range(3):
+        X: list[list[float]] = []
+        y: list[int] = []
+        for pos, xs in bags:
+            if pos and round_:
+                X.append(max(xs, key=model.probability))
+                y.append(1)
+            else:
+                X.extend(xs)
+                y.extend([int(pos)] * len(xs))
+        model = Logistic(BELIEF_FEATURES, _fit_logistic(X, y), 0.5, len(prepared))
+    scores = [(max(model.probability(x) for x in xs), pos) for pos, xs in bags]
+    return Logistic(BELIEF_FEATURES, model.coef, _best_threshold(scores, beta), len(prepared))
+
+
+def fit_points(grader: Grader, prepared: Sequence[Prepared], beta: float = 1.0) -> Logistic:
+    """Fit a key-point model on the labelled hits (one example per answer and point)."""
+    X: list[list[float]] = []
+    y: list[int] = []
+    for p in prepared:
+        for kind, kid, x in grader.examples(p.rung, p.embedded):
+            if kind == "point":
+                X.append(x)
+                y.append(int(kid in p.item.hits))
+    if not any(y) or all(y):
+        return Logistic(POINT_FEATURES)
+    model = Logistic(POINT_FEATURES, _fit_logistic(X, y), 0.5, len(prepared))
+    scores = [(model.probability(x), bool(t)) for x, t in zip(X, y)]
+    return Logistic(POINT_FEATURES, model.coef, _best_threshold(scores, beta), len(prepared))
 
 
 def fit_isotonic(raw: Sequence[float], labels: Sequence[float]) -> tuple[list[float], list[float]]:
@@ -148,67 +221,106 @@ def fit_isotonic(raw: Sequence[float], labels: Sequence[float]) -> tuple[list[fl
 
 
 PARAM_GRID = {
-    "lo": [0.25, 0.30, 0.35, 0.40, 0.45],
-    "hi": [0.60, 0.65, 0.70, 0.75, 0.80],
-    "penalty": [0.15, 0.3, 0.45],
-    "mis_abs": [0.55, 0.60, 0.65, 0.70],
-    "mis_margin": [0.0, 0.03, 0.06],
+    "lo": [0.30, 0.35, 0.40, 0.45],
+    "hi": [0.60, 0.65, 0.70, 0.75],
+    "penalty": [0.1, 0.2, 0.3],
+    "gist_weight": [0.0, 0.15, 0.3],
+    "gist_lo": [0.1, 0.2, 0.3],
+    "gist_hi": [0.6, 0.7, 0.8],
+    "contra": [0.5, 0.6, 0.7],
+    "mis_cap": [1.0, 1.5, 2.0],
     "echo": [0.6, 0.75, 0.9],
     "restate": [0.75, 0.85],
-    "small_window": [0, 8],
     "off_topic": [0.25, 0.3, 0.35, 0.4],
     "short_words": [4, 6, 8],
 }
-HIT_GRID = [0.45, 0.48, 0.50, 0.52, 0.55, 0.58, 0.60, 0.63, 0.66]
 
 
-def _pearson(grader: Grader, prepared: Sequence[_Prepared], params: GraderParams, labels: np.ndarray) -> tuple[float, Calibration]:
-    grader.calibration = Calibration(params=params)  # linear map while searching
+def _with_scale(grader: Grader, params: GraderParams, beliefs: Logistic, rubric: Scale, reference: Scale) -> Calibration:
+    grader.calibration = Calibration(params=params, beliefs=beliefs, rubric=rubric, reference=reference)
+    return grader.calibration
+
+
+def _fit_scale(grader: Grader, prepared: Sequence[Prepared], points: Logistic, which: str) -> Scale:
+    """The isotonic map of one kind of rung, given its point model (the other kind kept as it is)."""
+    cal = grader.calibration
+    linear = Scale(points=points)
+    _with_scale(grader, cal.params, cal.beliefs, linear if which == "rubric" else cal.rubric, linear if which == "reference" else cal.reference)
     raw = [g.raw for g in grade_prepared(grader, prepared)]
-    x, y = fit_isotonic(raw, labels)
-    calibration = Calibration(x=x, y=y, params=params, fitted_on=len(prepared))
-    grader.calibration = calibration
+    x, y = fit_isotonic(raw, [p.item.score for p in prepared])
+    return Scale(x, y, points, len(prepared))
+
+
+def _pearson(grader: Grader, prepared: Sequence[Prepared], params: GraderParams, beliefs: Logistic, points: Logistic) -> tuple[float, Calibration]:
+    reference = grader.calibration.reference
+    _with_scale(grader, params, beliefs, Scale(points=points), reference)
+    scale = _fit_scale(grader, prepared, points, "rubric")
+    cal = _with_scale(grader, params, beliefs, scale, reference)
+    labels = np.array([p.item.score for p in prepared], dtype=float)
     scores = np.array([g.score for g in grade_prepared(grader, prepared)])
     r = float(np.corrcoef(scores, labels)[0, 1]) if scores.std() > 0 else 0.0
-    return r, calibration
+    return r, cal
 
 
-def fit(grader: Grader, prepared: Sequence[_Prepared], grid: dict[str, list[float]] | None = None, passes: int = 2) -> Calibration:
-    """Fit thresholds by coordinate ascent on Pearson, then the isotonic map, on ``prepared``.
+def fit(grader: Grader, prepared: Sequence[Prepared], grid: dict[str, list[float]] | None = None, passes: int = 2) -> Calibration:
+    """Fit the rubric scale: the belief model, the point model, thresholds, the isotonic map.
 
-    Coordinate ascent (one parameter at a time over its grid, twice round) costs ~40
-    gradings of the set instead of the full grid's thousands, and lands on the same
-    optimum here.  The key-point ``hit`` threshold does not move the score; it is
-    chosen last to maximise key-point F1 against the labelled hits.
+    Thresholds move by coordinate ascent on Pearson (one parameter at a time over its
+    grid, ``passes`` times round: ~70 gradings of the set instead of the grid's
+    millions); the learned models are fitted before the search and again after it.
     """
-    grid = grid or PARAM_GRID
-    labels = np.array([p.item.score for p in prepared], dtype=float)
+    grid = PARAM_GRID if grid is None else grid
     params = grader.calibration.params
-    best_r, best = _pearson(grader, prepared, params, labels)
-    for _ in range(passes):
+    beliefs, points = _fit_models(grader, prepared, params)
+    best_r, best = _pearson(grader, prepared, params, beliefs, points)
+    for _ in range(passes if grid else 0):
         for key, values in grid.items():
             for value in values:
                 trial = replace(params, **{key: value})
-                if trial.hi <= trial.lo + 0.1 or trial == params:
+                if trial.hi <= trial.lo + 0.1 or trial.gist_hi <= trial.gist_lo + 0.1 or trial == params:
                     continue
-                r, cal = _pearson(grader, prepared, trial, labels)
+                r, cal = _pearson(grader, prepared, trial, beliefs, points)
                 if r > best_r + 1e-4:
                     best_r, best, params = r, cal, trial
-    grader.calibration = best
-    grades = grade_prepared(grader, prepared)
-    best_f1, best_hit = -1.0, params.hit
-    for hit in HIT_GRID:
-        tp = fp = fn = 0
-        for g, p in zip(grades, prepared):
-            predicted = {pr.id for pr in g.points if pr.similarity >= hit}
-            truth = set(p.item.hits)
-            tp, fp, fn = tp + len(predicted & truth), fp + len(predicted - truth), fn + len(truth - predicted)
-        f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
-        if f1 > best_f1:
-            best_f1, best_hit = f1, hit
-    best = Calibration(x=best.x, y=best.y, params=replace(best.params, hit=best_hit), fitted_on=len(prepared))
-    grader.calibration = best
+    beliefs, points = _fit_models(grader, prepared, params)
+    _, best = _pearson(grader, prepared, params, beliefs, points)
     return best
+
+
+def _fit_models(grader: Grader, prepared: Sequence[Prepared], params: GraderParams) -> tuple[Logistic, Logistic]:
+    """The belief model first (the point model reads its output), then the point model."""
+    reference = grader.calibration.reference
+    _with_scale(grader, params, Logistic(BELIEF_FEATURES), Scale(), reference)
+    beliefs = fit_beliefs(grader, prepared)
+    _with_scale(grader, params, beliefs, Scale(), reference)
+    return beliefs, fit_points(grader, prepared)
+
+
+def fit_reference(grader: Grader, prepared: Sequence[Prepared]) -> Scale:
+    """Fit the ad-hoc reference scale on human-graded public answers (SemEval training splits).
+
+    Each answer's reference sentences are its key points, all made when people graded
+    the answer correct; the map goes to a human grader's 0-5 (see ``evaluation.public``).
+    """
+    points = fit_points(grader, prepared)
+    return _fit_scale(grader, prepared, points, "reference")
+
+
+def semeval_prepared(grader: Grader, limit: int = 0) -> list[Prepared]:
+    """SemEval's training splits as labelled answers against ad-hoc rungs."""
+    from evaluation import public
+
+    items = [it for ds in public.SPLITS for it in public.load(ds, "train", limit)]
+    rungs = public.rungs(items)
+    labelled = [
+        Labelled(
+            f"semeval:{it.dataset}:{it.id}", public.CORRECT_SCORE if it.label else public.INCORRECT_SCORE, it.answer,
+            kind="correct" if it.label else "incorrect",
+            hits=[k.id for k in r.effective_key_points()] if it.label else [], source=f"{it.dataset}/train/{it.id}",
+        )
+        for it, r in zip(items, rungs)
+    ]
+    return prepare(labelled, None, grader, rungs)
 
 
 @dataclass
@@ -271,44 +383,69 @@ def evaluate(grades: Sequence[Grade], items: Sequence[Labelled]) -> Report:
 
 
 def held_out_report(
-    encoder: Encoder, directory: Path = LABELLED_DIR, prepared: Sequence[_Prepared] | None = None
+    grader: Grader, prepared: Sequence[Prepared], grid: dict[str, list[float]] | None = None
 ) -> tuple[Report, Report, Calibration]:
-    """Fit on the training rungs, evaluate on the held-out rungs. Returns (train, held-out, fit)."""
-    grader = Grader(encoder, Calibration())
-    if prepared is None:
-        bank = load_bank()
-        prepared = prepare(load_labelled(directory, bank), bank, grader)
+    """Fit on the training rungs, evaluate on the held-out rungs. Returns (train, held-out, fit).
+
+    ``grid={}`` keeps the grader's thresholds and refits only the learned models and the
+    map (seconds, not minutes: what the test does with the shipped thresholds, which were
+    themselves chosen on the training rungs alone).
+    """
     train = [p for p in prepared if not is_held_out(p.item.rung_ref)]
     test = [p for p in prepared if is_held_out(p.item.rung_ref)]
-    calibration = fit(grader, train)
+    calibration = fit(grader, train, grid)
     train_report = evaluate(grade_prepared(grader, train), [p.item for p in train])
     test_report = evaluate(grade_prepared(grader, test), [p.item for p in test])
     return train_report, test_report, calibration
 
 
+def trap_rates(grades: Sequence[Grade], items: Sequence[Labelled]) -> dict[str, tuple[int, float]]:
+    """The issue's floors: share of confident-wrong answers at most 1.5, of negation-correct ones at least 3."""
+    checks = {
+        "confident-wrong <= 1.5": ("confident-wrong", lambda s: s <= 1.5),
+        "wrong-number <= 1.5": ("wrong-number", lambda s: s <= 1.5),
+        "negation-correct >= 3.0": ("negation-correct", lambda s: s >= 3.0),
+        "dont-know <= 0.5": ("dont-know", lambda s: s <= 0.5),
+        "long-ramble >= 2.5": ("long-ramble", lambda s: s >= 2.5),
+    }
+    out = {}
+    for name, (kind, ok) in checks.items():
+        scores = [g.score for g, i in zip(grades, items) if i.kind == kind]
+        if scores:
+            out[name] = (len(scores), sum(ok(s) for s in scores) / len(scores))
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m rubrics.calibrate", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m evaluation.calibrate", description=__doc__.split("\n\n")[0])
     parser.add_argument("--write", action="store_true", help="refit on all labelled answers and save rubrics/calibration.json")
-    parser.add_argument("--labelled", type=Path, default=LABELLED_DIR)
+    parser.add_argument("--keep-thresholds", action="store_true", help="skip the threshold search (use the shipped ones)")
     args = parser.parse_args(argv)
+    from rubrics.judge import Judge
     from viva.embedding import Embedder
 
     encoder = Embedder.load()
-    train, test, calibration = held_out_report(encoder, args.labelled)
+    grader = Grader(encoder, Calibration.load() if args.keep_thresholds else Calibration(), judge=Judge.load())
+    bank = load_bank()
+    items = load_labelled(bank=bank)
+    prepared = prepare(items, bank, grader)
+    train, test, calibration = held_out_report(grader, prepared, {} if args.keep_thresholds else None)
     print(f"Thresholds chosen on the training split: {calibration.params}")
     print("== training split ==")
     print("\n".join(train.lines()))
     print("== held-out split (rungs never seen while fitting) ==")
     print("\n".join(test.lines()))
+    held = [p for p in prepared if is_held_out(p.item.rung_ref)]
+    for name, (n, rate) in trap_rates(grade_prepared(grader, held), [p.item for p in held]).items():
+        print(f"  {name:<26} {rate:.0%} of {n}")
     if args.write:
-        bank = load_bank()
-        items = load_labelled(args.labelled, bank)
-        grader = Grader(encoder, Calibration(params=calibration.params))
-        prepared = prepare(items, bank, grader)
         grader.calibration = Calibration(params=calibration.params)
         final = fit(grader, prepared, grid={})
+        grader.calibration = final
+        final.reference = fit_reference(grader, semeval_prepared(grader))
         final.save()
-        print(f"wrote calibration fitted on {final.fitted_on} answers")
+        print(f"wrote rubrics/calibration.json: rubric scale fitted on {final.rubric.fitted_on} answers, "
+              f"reference scale on {final.reference.fitted_on} public ones")
     return 0
 
 

@@ -1,37 +1,49 @@
-"""The embedding-similarity grader.
+"""The grader: what an answer says, which way it says it, and how much of the rung it covers.
 
-Given a rung and a spoken-style answer it returns a 0-5 score and the reasons for it:
+Given a rung and a spoken-style answer it returns a 0-5 score and the reasons for it.
+Similarity alone rewards an answer for using the right words whatever it claims, so
+each signal the embedding gives is checked for direction before it earns anything:
 
 * **key points** - each is matched (its statement and every paraphrase) against every
-  window of the answer; its best cosine similarity gives it credit on a soft ramp
-  between ``params.lo`` and ``params.hi`` and counts as *hit* above ``params.hit``.
-  The window that matched is reported verbatim as evidence.
-* **misconceptions** - a window that is closer to a misconception than to its
-  correction and to every key point, and close enough in absolute terms, is flagged with its span.  Such a
-  window earns no key-point credit and each detection subtracts ``params.penalty`` from
-  the raw coverage, so a misconception can never raise a score.
-* **restating the question** - a window that is closer to the question than to any key
-  point, and very close to the question, earns nothing.
-* **flags** - ``empty``, ``too-short``, ``off-topic``, ``restates-question``,
-  ``misconception``.
+  window of the answer; its best cosine gives credit on a soft ramp between
+  ``params.lo`` and ``params.hi`` and counts as *hit* above ``params.hit``.  A window
+  that talks about the point but says the opposite (negation, an antonym:
+  :mod:`rubrics.polarity`) or gives a different number (:mod:`rubrics.quantities`)
+  earns nothing and is reported as a **contradiction** with its words.
+* **misconceptions** - a window close to a misconception *in the same direction*
+  (not "people think X, but...", not "a classic bug is X"), or close to its correction
+  in the opposite direction, states it.  Misconceptions and contradictions each cost
+  ``params.penalty`` of raw coverage and cap the score (``params.mis_cap``), so they
+  never raise one.
+* **the gist** - the whole answer against the whole reference, with the question's own
+  words taken out of both, so reading the question back earns nothing and an answer
+  that says the right thing in its own way still counts.
+* **restating the question**, **"I don't know"**, **"I already said that"**, empty and
+  too-short answers are flagged (``flags``) and scored as what they are.
 
-Raw weighted coverage (0-1) is mapped to the 0-5 score by a monotone (isotonic)
-calibration fitted on labelled answers (``rubrics/calibration.json``, written by
-``python -m rubrics.calibrate``).  Without a calibration file the mapping is linear.
+A follow-up is graded for what it asked (:class:`Focus`): a probe for its key point, a
+challenge for the misconception it challenged.  Raw coverage maps to 0-5 by a monotone
+(isotonic) calibration fitted on labelled answers (``rubrics/calibration.json``,
+written by ``python -m evaluation.calibrate``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+from typing import Any, Literal
 
 import numpy as np
 
+from rubrics import polarity, quantities
+from rubrics.judge import Entailer
+from rubrics.learned import BELIEF_FEATURES, POINT_FEATURES, BeliefInput, Logistic, PointInput, belief_features, point_features
 from rubrics.schema import KeyPoint, Rung
-from rubrics.spoken import Window, content_words, echo_ratio, windows
+from rubrics.spoken import Window, content_words, echo_ratio, gist_text, windows
 from viva.embedding import Encoder
 
 CALIBRATION_FILE = Path(__file__).resolve().parent / "calibration.json"
@@ -46,38 +58,101 @@ class GraderParams:
     hit: float = 0.52  # "hit" for the explanation
     restate: float = 0.80  # a window this close to the question (and no closer to a point) is a restatement
     off_topic: float = 0.25  # best similarity of any window to the rung below this: off-topic
-    mis_abs: float = 0.62  # a misconception needs at least this similarity...
+    mis_floor: float = 0.45  # windows this close to a misconception are asked whether they state it
+    mis_abs: float = 0.62  # without a fitted belief model, a misconception needs at least this similarity...
     mis_margin: float = 0.04  # ...and must beat its correction by this much
     mis_point_margin: float = 0.02  # ...and every key point by this much
-    penalty: float = 0.25  # raw coverage lost per misconception
+    penalty: float = 0.25  # raw coverage lost per misconception or contradiction
     short_words: int = 4  # fewer content words than this: too short
     echo: float = 0.75  # a window whose content words are this much the question's own: restating
     small_window: int = 8  # words in the finer window scale (0: sentence windows only)
-    mis_cap: float = 2.0  # a stated misconception caps the score here (never raises it)
+    mis_cap: float = 1.5  # a stated misconception (or a contradicted point) caps the score here
+    contra: float = 0.55  # a window must be this close to a point for its opposite to count against it
+    gist_weight: float = 0.3  # share of the raw score from whole-answer agreement with the reference
+    gist_lo: float = 0.2  # gist similarity (question words removed) that earns nothing...
+    gist_hi: float = 0.7  # ...and full credit
 
 
 @dataclass
-class Calibration:
-    """Monotone map from raw coverage to a 0-5 score (isotonic knots)."""
+class Scale:
+    """How one kind of rung is scored: the key-point model and the monotone map to 0-5.
+
+    Curated rubrics (weighted key points with paraphrases) and ad-hoc references (the
+    sentences of a reference answer) make different evidence, so each has its own point
+    model and map; both end on the same scale, a human grader's 0-5.
+    """
 
     x: list[float] = field(default_factory=lambda: [0.0, 1.0])
     y: list[float] = field(default_factory=lambda: [0.0, 5.0])
-    params: GraderParams = field(default_factory=GraderParams)
+    points: Logistic = field(default_factory=lambda: Logistic(POINT_FEATURES))
     fitted_on: int = 0
 
     def score(self, raw: float) -> float:
         return float(np.clip(np.interp(raw, self.x, self.y), 0.0, 5.0))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"x": self.x, "y": self.y, "points": self.points.to_dict(), "fitted_on": self.fitted_on}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> Scale:
+        if not data:
+            return cls()
+        return cls(list(data["x"]), list(data["y"]), Logistic.from_dict(data.get("points"), POINT_FEATURES), int(data.get("fitted_on", 0)))
+
+
+@dataclass
+class Calibration:
+    """Everything fitted on labelled answers: thresholds, the belief model, one :class:`Scale` per kind of rung."""
+
+    params: GraderParams = field(default_factory=GraderParams)
+    beliefs: Logistic = field(default_factory=lambda: Logistic(BELIEF_FEATURES))
+    rubric: Scale = field(default_factory=Scale)  # rungs with curated key points
+    reference: Scale = field(default_factory=Scale)  # ad-hoc rungs: a reference answer only
+
+    def scale(self, rung: Rung) -> Scale:
+        return self.rubric if rung.key_points else self.reference
 
     @classmethod
     def load(cls, path: Path = CALIBRATION_FILE) -> Calibration:
         if not path.is_file():
             return cls()
         data = json.loads(path.read_text())
-        return cls(x=data["x"], y=data["y"], params=GraderParams(**data["params"]), fitted_on=data.get("fitted_on", 0))
+        known = {f.name for f in fields(GraderParams)}
+        params = GraderParams(**{k: v for k, v in data["params"].items() if k in known})
+        rubric = Scale.from_dict(data.get("rubric") or {"x": data.get("x", [0.0, 1.0]), "y": data.get("y", [0.0, 5.0])})
+        return cls(
+            params=params,
+            beliefs=Logistic.from_dict(data.get("beliefs"), BELIEF_FEATURES),
+            rubric=rubric,
+            reference=Scale.from_dict(data.get("reference")) if data.get("reference") else rubric,
+        )
 
     def save(self, path: Path = CALIBRATION_FILE) -> None:
-        data = {"x": self.x, "y": self.y, "params": asdict(self.params), "fitted_on": self.fitted_on}
+        data = {
+            "params": asdict(self.params), "beliefs": self.beliefs.to_dict(),
+            "rubric": self.rubric.to_dict(), "reference": self.reference.to_dict(),
+        }
         path.write_text(json.dumps(data, indent=2) + "\n")
+
+
+@dataclass(frozen=True)
+class Focus:
+    """What a turn is graded on: the whole rung, one probed key point, one challenged belief."""
+
+    kind: Literal["rung", "key-point", "misconception"] = "rung"
+    id: str | None = None
+
+    def describe(self, rung: Rung) -> str:
+        if self.kind == "key-point":
+            kp = next((k for k in rung.effective_key_points() if k.id == self.id), None)
+            return f"the point asked about: {kp.text if kp else self.id}"
+        if self.kind == "misconception":
+            mc = next((m for m in rung.misconceptions if m.id == self.id), None)
+            return f"the belief challenged: {mc.text if mc else self.id}"
+        return "the whole question"
+
+
+RUNG = Focus()
 
 
 @dataclass
@@ -92,6 +167,7 @@ class PointResult:
     hit: bool
     evidence: str | None = None
     span: tuple[int, int] | None = None
+    asked: bool = True  # False on a follow-up that asked about another point
 
 
 @dataclass
@@ -105,6 +181,18 @@ class MisconceptionResult:
 
 
 @dataclass
+class ContradictionResult:
+    """A window that talks about a key point and says the opposite, with why."""
+
+    point: str
+    text: str  # the key point contradicted
+    reason: str
+    evidence: str
+    span: tuple[int, int]
+    kind: str = "opposite"  # "number": a different quantity of the point's unit; "opposite": negation, antonym
+
+
+@dataclass
 class Grade:
     """A graded answer: the score and everything needed to explain it."""
 
@@ -114,45 +202,119 @@ class Grade:
     misconceptions: list[MisconceptionResult]
     flags: list[str]
     answer: str
+    contradictions: list[ContradictionResult] = field(default_factory=list)
+    gist: float = 0.0  # whole-answer similarity to the reference, question words removed
+    focus: Focus = RUNG
+    judged_on: str = "the whole question"
 
     @property
     def hits(self) -> list[PointResult]:
         return [p for p in self.points if p.hit]
 
-    @property
-    def misses(self) -> list[PointResult]:
-        return [p for p in self.points if not p.hit]
-
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "score": round(self.score, 2),
             "raw": round(self.raw, 4),
+            "gist": round(self.gist, 4),
             "flags": self.flags,
+            "focus": {"kind": self.focus.kind, "id": self.focus.id},
+            "judged_on": self.judged_on,
             "key_points": [
                 asdict(p) | {"similarity": round(p.similarity, 4), "credit": round(p.credit, 3), "span": list(p.span) if p.span else None}
                 for p in self.points
             ],
             "misconceptions": [asdict(m) | {"similarity": round(m.similarity, 4), "span": list(m.span)} for m in self.misconceptions],
+            "contradictions": [asdict(c) | {"span": list(c.span)} for c in self.contradictions],
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], answer: str) -> Grade:
+        """Read back :meth:`to_dict` (a stored turn), tolerating records written before v2."""
+
+        def span(value: Any) -> tuple[int, int] | None:
+            return (int(value[0]), int(value[1])) if value else None
+
+        points = [
+            PointResult(
+                p["id"], p["text"], p["weight"], p["similarity"], p["credit"], p["hit"],
+                p.get("evidence"), span(p.get("span")), p.get("asked", True),
+            )
+            for p in data.get("key_points", [])
+        ]
+        mis = [
+            MisconceptionResult(m["id"], m["text"], m["correction"], m["similarity"], m["evidence"], span(m["span"]) or (0, 0))
+            for m in data.get("misconceptions", [])
+        ]
+        contra = [
+            ContradictionResult(c["point"], c["text"], c["reason"], c["evidence"], span(c["span"]) or (0, 0), c.get("kind", "opposite"))
+            for c in data.get("contradictions", [])
+        ]
+        f = data.get("focus") or {}
+        focus = Focus(f.get("kind", "rung"), f.get("id"))
+        return cls(
+            float(data.get("score", 0.0)), float(data.get("raw", 0.0)), points, mis, list(data.get("flags", [])), answer,
+            contra, float(data.get("gist", 0.0)), focus, str(data.get("judged_on", "the whole question")),
+        )
 
 
 @dataclass
 class _RungVectors:
     points: list[KeyPoint]
     variant_owner: np.ndarray  # variant row -> key point index
+    variant_texts: list[str]
     variants: np.ndarray
     question: np.ndarray
     reference: np.ndarray
+    gist: np.ndarray  # the reference with the question's words removed
     mis: np.ndarray
     corrections: np.ndarray
+
+
+@dataclass(frozen=True)
+class _AnswerContext:
+    """Answer-wide measurements the per-point judgement uses."""
+
+    gist: float
+    belief: float
+    mis_sim: np.ndarray  # per window: closest misconception's similarity
+    q_sim: np.ndarray
+    echo: np.ndarray
+    words: int
+
+
+@dataclass
+class Embedded:
+    """An answer made ready to grade: its windows, their vectors and its gist vector.
+
+    Calibration and batch grading embed many answers in one encode and grade them
+    afterwards with arithmetic only.
+    """
+
+    answer: str
+    windows: list[Window]
+    vectors: np.ndarray
+    gist: np.ndarray | None
+
+
+_DONT_KNOW = re.compile(
+    r"\b(i\s*(do\s*n[o']?t|dont|really\s+don'?t)\s+know|no\s+idea|not\s+sure|i'?m\s+not\s+familiar|never\s+(heard|used|worked)"
+    r"|can'?t\s+remember|don'?t\s+remember|haven'?t\s+(worked|used|seen|done)|no\s+clue|pass\b|skip\b|i\s+forget|i\s+forgot|blank)",
+    re.IGNORECASE,
+)
+_ALREADY_SAID = re.compile(
+    r"\b(already\s+(said|mentioned|covered|answered|explained|told)|as\s+i\s+(said|mentioned)|like\s+i\s+(said|mentioned)"
+    r"|i\s+(just\s+)?(said|mentioned)\s+(that|this|it)|said\s+that\s+(already|before|earlier)|mentioned\s+(that\s+)?(earlier|before))",
+    re.IGNORECASE,
+)
 
 
 class Grader:
     """Grades answers against rungs; caches each rung's embeddings after first use."""
 
-    def __init__(self, encoder: Encoder, calibration: Calibration | None = None) -> None:
+    def __init__(self, encoder: Encoder, calibration: Calibration | None = None, judge: Entailer | None = None) -> None:
         self.encoder = encoder
         self.calibration = calibration or Calibration.load()
+        self.judge = judge  # the cross-encoder (rubrics.judge); None: its inputs read as "can't tell"
         self._cache: dict[str, _RungVectors] = {}
 
     @property
@@ -170,18 +332,20 @@ class Grader:
             for v in kp.variants:
                 variants.append(v)
                 owner.append(i)
-        texts = variants + [rung.question, rung.reference]
+        texts = variants + [rung.question, rung.reference, gist_text(rung.reference, rung.question) or rung.reference]
         texts += [m.text for m in rung.misconceptions] + [m.correction for m in rung.misconceptions]
         vecs = self.encoder.encode(texts)
         nv, nm = len(variants), len(rung.misconceptions)
         result = _RungVectors(
             points=points,
             variant_owner=np.array(owner),
+            variant_texts=variants,
             variants=vecs[:nv],
             question=vecs[nv],
             reference=vecs[nv + 1],
-            mis=vecs[nv + 2 : nv + 2 + nm],
-            corrections=vecs[nv + 2 + nm :],
+            gist=vecs[nv + 2],
+            mis=vecs[nv + 3 : nv + 3 + nm],
+            corrections=vecs[nv + 3 + nm :],
         )
         self._cache[key] = result
         return result
@@ -190,31 +354,51 @@ class Grader:
         """Embed a rung's statements ahead of its answer (the engine calls this when it asks)."""
         self._vectors(rung)
 
-    def grade(self, rung: Rung, answer: str, asked: str | None = None) -> Grade:
+    def grade(self, rung: Rung, answer: str, asked: str | None = None, focus: Focus = RUNG) -> Grade:
         """Grade one answer; ``asked`` is the question as actually put (a probe, a rephrase),
-        so reading *that* back is caught as restating too."""
-        return self.grade_many(rung, [answer], asked)[0]
+        so reading *that* back is caught as restating too; ``focus`` is what it asked for."""
+        return self.grade_many(rung, [answer], asked, focus)[0]
 
-    def grade_many(self, rung: Rung, answers: Sequence[str], asked: str | None = None) -> list[Grade]:
+    def grade_many(self, rung: Rung, answers: Sequence[str], asked: str | None = None, focus: Focus = RUNG) -> list[Grade]:
         """Grade several answers to one rung with a single batched encode."""
-        rv = self._vectors(rung)
-        all_windows = [windows(a, small=self.params.small_window) for a in answers]
-        flat = [w.text for ws in all_windows for w in ws]
-        vecs = self.encoder.encode(flat) if flat else np.zeros((0, rv.variants.shape[1]), dtype=np.float32)
-        grades, offset = [], 0
-        for answer, ws in zip(answers, all_windows):
-            grades.append(self._grade(rv, rung, answer, ws, vecs[offset : offset + len(ws)], asked))
+        return [self.grade_embedded(rung, e, asked, focus) for e in self.embed([(rung, a, asked) for a in answers])]
+
+    def embed(self, items: Sequence[tuple[Rung, str, str | None]]) -> list[Embedded]:
+        """Windows and vectors of many (rung, answer, asked) triples, in one encode."""
+        small = self.params.small_window
+        wins = [windows(a, small=small) for _, a, _ in items]
+        gists = [gist_text(a, f"{r.question} {asked or ''}") if ws else "" for (r, a, asked), ws in zip(items, wins)]
+        texts = [w.text for ws in wins for w in ws] + [g for g in gists if g]
+        vecs = self.encoder.encode(texts) if texts else np.zeros((0, 1), dtype=np.float32)
+        out, offset, g_at = [], 0, sum(len(ws) for ws in wins)
+        for (_, answer, _), ws, g in zip(items, wins, gists):
+            gv = None
+            if g:
+                gv = vecs[g_at]
+                g_at += 1
+            out.append(Embedded(answer, ws, vecs[offset : offset + len(ws)], gv))
             offset += len(ws)
-        return grades
+        return out
+
+    def grade_embedded(self, rung: Rung, emb: Embedded, asked: str | None = None, focus: Focus = RUNG) -> Grade:
+        """Grade an answer already embedded by :meth:`embed`."""
+        return self._grade(self._vectors(rung), rung, emb, asked, focus)
+
+    # -- the grading itself ----------------------------------------------------------------
 
     def _grade(
-        self, rv: _RungVectors, rung: Rung, answer: str, ws: list[Window], wv: np.ndarray, asked: str | None = None
+        self, rv: _RungVectors, rung: Rung, emb: Embedded, asked: str | None, focus: Focus,
+        collect: list[tuple[str, str, list[float]]] | None = None,
     ) -> Grade:
+        """Grade one embedded answer; ``collect`` receives the learned models' inputs (for fitting)."""
         p = self.params
-        n_points = len(rv.points)
+        answer, ws, wv = emb.answer, emb.windows, emb.vectors
+        judged_on = focus.describe(rung)
         if not ws:
-            return Grade(0.0, 0.0, [_missed(kp) for kp in rv.points], [], ["empty"], answer)
+            return Grade(0.0, 0.0, [_missed(kp, focus) for kp in rv.points], [], ["empty"], answer, focus=focus, judged_on=judged_on)
         flags: list[str] = []
+        n_points = len(rv.points)
+        texts = [_with_left_context(answer, w.start, w.end) for w in ws]
 
         var_sim = wv @ rv.variants.T  # windows x variants
         point_sim = np.full((len(ws), n_points), -1.0, dtype=np.float32)
@@ -228,76 +412,267 @@ class Grader:
         questions = rung.question if not asked else f"{rung.question} {asked}"
         echo = np.array([echo_ratio(w.text, questions) for w in ws])
         restating = ((q_sim >= p.restate) & (q_sim >= point_sim.max(axis=1))) | (echo >= p.echo)
-        # Misconceptions: closer to the wrong statement than to its correction.
-        found: list[MisconceptionResult] = []
-        blocked = np.zeros(len(ws), dtype=bool)
-        if len(rung.misconceptions):
-            mis_sim = wv @ rv.mis.T
-            corr_sim = wv @ rv.corrections.T
-            for m, mc in enumerate(rung.misconceptions):
-                # Negation is hard for sentence embeddings: a correct statement sits close
-                # to the wrong one.  So the window must be closer to the misconception than
-                # to its correction *and* to every key point (which state the truth).
-                ok = (
-                    (mis_sim[:, m] >= p.mis_abs)
-                    & (mis_sim[:, m] - corr_sim[:, m] >= p.mis_margin)
-                    & (mis_sim[:, m] - point_sim.max(axis=1) >= p.mis_point_margin)
-                    & (mis_sim[:, m] > q_sim)
-                    & ~restating
-                )
-                if ok.any():
-                    w = int(np.argmax(np.where(ok, mis_sim[:, m], -1)))
-                    blocked |= ok
-                    found.append(
-                        MisconceptionResult(mc.id, mc.text, mc.correction, float(mis_sim[w, m]), answer[ws[w].start : ws[w].end], (ws[w].start, ws[w].end))
-                    )
 
+        self._prefetch(rung, rv, texts, point_sim, wv, restating)
+        beliefs = self._belief_candidates(rung, rv, wv, texts, point_sim, q_sim, restating)
+        if collect is not None:
+            collect.extend(("belief", mc.id, x) for _, mc, _, x in beliefs)
+        found, rejected, blocked, belief_max = self._misconceptions(rung, ws, beliefs, answer)
         usable = ~blocked & ~restating
         if restating.any() and restating.sum() >= max(1, len(ws) // 2):
             flags.append("restates-question")
 
-        results: list[PointResult] = []
-        for j, kp in enumerate(rv.points):
-            col = np.where(usable, point_sim[:, j], -1.0)
-            w = int(np.argmax(col))
-            sim = float(col[w])
-            credit = float(np.clip((sim - p.lo) / (p.hi - p.lo), 0.0, 1.0))
-            hit = sim >= p.hit
-            results.append(
-                PointResult(
-                    kp.id, kp.text, kp.weight, max(sim, 0.0), credit, hit,
-                    answer[ws[w].start : ws[w].end] if sim > p.lo else None,
-                    (ws[w].start, ws[w].end) if sim > p.lo else None,
-                )
-            )
-        weights = np.array([r.weight for r in results])
-        coverage = float((weights * np.array([r.credit for r in results])).sum() / weights.sum())
-        raw = max(0.0, coverage - p.penalty * len(found))
+        gist_sim = float(emb.gist @ rv.gist) if emb.gist is not None else 0.0
+        words = content_words(answer)
+        mis_sim = wv @ rv.mis.T if rung.misconceptions else np.zeros((len(ws), 1), dtype=np.float32)
+        context = _AnswerContext(gist_sim, belief_max, mis_sim.max(axis=1), q_sim, echo, words)
+        results, contradictions = self._points(rung, rv, ws, texts, var_sim, point_sim, usable, answer, focus, context, collect)
+        if focus.kind == "misconception":
+            coverage = self._challenge_credit(rung, rv, focus, wv, texts, usable, rejected)
+        else:
+            asked_rows = [r for r in results if r.asked]
+            weights = np.array([r.weight for r in asked_rows])
+            coverage = float((weights * np.array([r.credit for r in asked_rows])).sum() / weights.sum()) if len(weights) else 0.0
+        gist = float(np.clip((gist_sim - p.gist_lo) / max(p.gist_hi - p.gist_lo, 1e-6), 0.0, 1.0))
+        gist_weight = p.gist_weight if focus.kind == "rung" else p.gist_weight / 2
+        raw = (1 - gist_weight) * coverage + gist_weight * gist
+        raw = max(0.0, raw - p.penalty * (len(found) + len(contradictions)))
 
         relevance = float(max(point_sim.max(), ref_sim.max(), q_sim.max()))
         if relevance < p.off_topic:
             flags.append("off-topic")
             raw = 0.0
-        words = content_words(answer)
-        if words < p.short_words:
+        hit_weight = sum(r.weight for r in results if r.hit and r.asked)
+        if words <= 40 and _DONT_KNOW.search(answer) and hit_weight == 0:
+            flags.append("dont-know")
+            raw = 0.0
+            if "restates-question" in flags:
+                flags.remove("restates-question")
+        if words <= 30 and _ALREADY_SAID.search(answer) and hit_weight == 0:
+            flags.append("already-said")
+        if words < p.short_words and "dont-know" not in flags:
             flags.append("too-short")
         if found:
             flags.append("misconception")
-        score = self.calibration.score(raw)
+        if contradictions:
+            flags.append("contradiction")
+        score = self.calibration.scale(rung).score(raw)
         if "too-short" in flags:
             score = min(score, 1.0)
-        if found:
+        wrong_weight = len(found) * 2.0 + sum(next(r.weight for r in results if r.id == c.point) for c in contradictions)
+        if found or any(c.kind == "number" for c in contradictions) or (contradictions and wrong_weight >= hit_weight):
             score = min(score, p.mis_cap)
         if "restates-question" in flags and not any(r.hit for r in results):
             score = min(score, 0.5)
-        return Grade(round(score, 2), raw, results, found, flags, answer)
+        if "dont-know" in flags:
+            score = 0.0
+        return Grade(round(score, 2), raw, results, found, flags, answer, contradictions, gist_sim, focus, judged_on)
 
+    def _misconceptions(
+        self, rung: Rung, ws: list[Window], beliefs: list[tuple[int, Any, int, list[float]]], answer: str,
+    ) -> tuple[list[MisconceptionResult], np.ndarray, np.ndarray, float]:
+        """Misconceptions stated, windows that reject one (evidence of the truth), windows to block,
+        and the highest probability that any window states one."""
+        p = self.params
+        model = self.calibration.beliefs
+        found: list[MisconceptionResult] = []
+        blocked = np.zeros(len(ws), dtype=bool)
+        rejected = np.zeros((len(ws), len(rung.misconceptions)), dtype=bool)
+        belief_max = 0.0
+        for m, mc, w, x in beliefs:
+            mis_sim, corr_sim = x[0], x[1]
+            if x[5] and mis_sim >= p.mis_abs:
+                rejected[w, m] = True  # "people think X, but..." - the candidate knows
+            if model.fitted:
+                prob = model.probability(x)
+                belief_max = max(belief_max, prob)
+                states = prob >= model.threshold
+            else:
+                states = bool(
+                    mis_sim >= p.mis_abs and not x[5] and not x[6] and mis_sim - corr_sim >= p.mis_margin
+                    and x[3] >= p.mis_point_margin and mis_sim > x[4]
+                )
+                belief_max = max(belief_max, float(states))
+            if not states:
+                continue
+            blocked[w] = True
+            known = next((f for f in found if f.id == mc.id), None)
+            if known is None or mis_sim > known.similarity:
+                if known is not None:
+                    found.remove(known)
+                found.append(MisconceptionResult(mc.id, mc.text, mc.correction, mis_sim, answer[ws[w].start : ws[w].end], (ws[w].start, ws[w].end)))
+        order = {mc.id: i for i, mc in enumerate(rung.misconceptions)}
+        return sorted(found, key=lambda f: order[f.id]), rejected, blocked, belief_max
 
-    def combine(self, grades: Sequence[Grade]) -> float:
+    def _belief_candidates(
+        self, rung: Rung, rv: _RungVectors, wv: np.ndarray, texts: list[str], point_sim: np.ndarray, q_sim: np.ndarray,
+        restating: np.ndarray,
+    ) -> list[tuple[int, Any, int, list[float]]]:
+        """(misconception index, misconception, window, features) for each window near a misconception."""
+        if not rung.misconceptions:
+            return []
+        mis_sim = wv @ rv.mis.T
+        corr_sim = wv @ rv.corrections.T
+        best_point = point_sim.max(axis=1)
+        out = []
+        for m, mc in enumerate(rung.misconceptions):
+            for w in self._near(mis_sim[:, m], ~restating):
+                jb, jc = self._entails([(texts[w], mc.text), (texts[w], mc.correction)])
+                c = BeliefInput(float(mis_sim[w, m]), float(corr_sim[w, m]), float(best_point[w]), float(q_sim[w]), jb, jc)
+                out.append((m, mc, int(w), belief_features(texts[w], mc.text, mc.correction, c)))
+        return out
+
+    TOP_WINDOWS = 2  # windows per key point the judge reads
+
+    def _entails(self, pairs: list[tuple[str, str]]) -> list[float]:
+        if self.judge is None or not pairs:
+            return [0.5] * len(pairs)
+        return [float(v) for v in self.judge.entails(pairs)]
+
+    def _prefetch(
+        self, rung: Rung, rv: _RungVectors, texts: list[str], point_sim: np.ndarray, wv: np.ndarray, restating: np.ndarray,
+    ) -> None:
+        """Ask the judge about every pair this answer will need, in one batch (it caches them)."""
+        if self.judge is None:
+            return
+        pairs = []
+        ok = ~restating
+        for j, kp in enumerate(rv.points):
+            col = np.where(ok, point_sim[:, j], -1.0)
+            for w in np.argsort(-col, kind="stable")[: self.TOP_WINDOWS]:
+                if col[w] >= self.params.lo:
+                    pairs.append((texts[int(w)], kp.text))
+        if rung.misconceptions:
+            mis_sim = wv @ rv.mis.T
+            for m, mc in enumerate(rung.misconceptions):
+                for w in self._near(mis_sim[:, m], ok):
+                    pairs += [(texts[w], mc.text), (texts[w], mc.correction)]
+        self.judge.entails(pairs)
+
+    TOP_BELIEF_WINDOWS = 4  # windows per misconception asked whether they state it
+
+    def _near(self, sims: np.ndarray, ok: np.ndarray) -> list[int]:
+        """The windows closest to a misconception (at most a few: a long answer's cost stays flat)."""
+        rows = np.flatnonzero((sims >= self.params.mis_floor) & ok)
+        rows = rows[np.argsort(-sims[rows], kind="stable")][: self.TOP_BELIEF_WINDOWS]
+        return sorted(int(w) for w in rows)
+
+    def examples(self, rung: Rung, emb: Embedded) -> list[tuple[str, str, list[float]]]:
+        """The learned models' inputs for one answer: ("belief" | "point", id, features)."""
+        collected: list[tuple[str, str, list[float]]] = []
+        self._grade(self._vectors(rung), rung, emb, None, RUNG, collected)
+        return collected
+
+    def _points(
+        self, rung: Rung, rv: _RungVectors, ws: list[Window], texts: list[str], var_sim: np.ndarray, point_sim: np.ndarray,
+        usable: np.ndarray, answer: str, focus: Focus, ctx: _AnswerContext, collect: list[tuple[str, str, list[float]]] | None,
+    ) -> tuple[list[PointResult], list[ContradictionResult]]:
+        """Each key point: its best window that does not say its opposite, its credit, the contradictions."""
+        p = self.params
+        model = self.calibration.scale(rung).points
+        results: list[PointResult] = []
+        contradictions: list[ContradictionResult] = []
+        for j, kp in enumerate(rv.points):
+            asked = focus.kind != "key-point" or kp.id == focus.id
+            col = np.where(usable, point_sim[:, j], -1.0)
+            order = np.argsort(-col, kind="stable")
+            best_w = int(order[0])
+            best_sim = float(col[best_w])
+            best_reason = self._contradiction(rv, j, best_w, texts[best_w], var_sim) if best_sim >= p.lo else None
+            agree_w, agree_sim = best_w, best_sim
+            if best_reason is not None:
+                agree_w, agree_sim = best_w, 0.0
+                for w in (int(i) for i in order[1:]):
+                    if col[w] < p.lo:
+                        agree_w, agree_sim = w, max(float(col[w]), 0.0)
+                        break
+                    if self._contradiction(rv, j, w, texts[w], var_sim) is None:
+                        agree_w, agree_sim = w, float(col[w])
+                        break
+            number = quantities.agreement(texts[best_w], kp.text)
+            top = [int(w) for w in order[: self.TOP_WINDOWS] if col[w] >= p.lo]
+            judged = self._entails([(texts[w], kp.text) for w in top]) if top else [0.0]
+            x = point_features(kp.text, rung.question, PointInput(
+                best_sim=max(best_sim, 0.0), agreeing_sim=max(agree_sim, 0.0), best_window=texts[best_w],
+                opposite=best_reason is not None and "opposite" in best_reason,
+                number_wrong=number is False, number_right=number is True, gist=ctx.gist, belief=ctx.belief,
+                belief_sim=float(ctx.mis_sim[best_w]), q_sim=float(ctx.q_sim[best_w]), echo=float(ctx.echo[best_w]), words=ctx.words,
+                judge=judged[0], judge_top=max(judged),
+            ))
+            if collect is not None:
+                collect.append(("point", kp.id, x))
+            if model.fitted:
+                credit = model.probability(x)
+                hit = credit >= model.threshold
+            else:
+                credit = float(np.clip((agree_sim - p.lo) / (p.hi - p.lo), 0.0, 1.0))
+                hit = agree_sim >= p.hit
+            wrong_number = number is False and best_sim >= p.contra
+            if wrong_number and best_reason is None:
+                mm = quantities.mismatch(texts[best_w], kp.text)
+                best_reason = f"says {mm.describe()}" if mm else "gives a different number"
+            if wrong_number:
+                # The number is the point ("16 bytes a parameter"): a different one earns
+                # nothing, however close the words.
+                credit, hit = 0.0, False
+            if best_reason is not None and best_sim >= p.contra and not hit and asked:
+                kind = "number" if wrong_number or "opposite" not in best_reason else "opposite"
+                contradictions.append(ContradictionResult(kp.id, kp.text, best_reason, texts[best_w], (ws[best_w].start, ws[best_w].end), kind))
+            shown = hit or agree_sim > p.lo
+            results.append(
+                PointResult(
+                    kp.id, kp.text, kp.weight, max(agree_sim, 0.0), credit, hit,
+                    answer[ws[agree_w].start : ws[agree_w].end] if shown else None,
+                    (ws[agree_w].start, ws[agree_w].end) if shown else None,
+                    asked,
+                )
+            )
+        return results, contradictions
+
+    def _contradiction(self, rv: _RungVectors, j: int, w: int, text: str, var_sim: np.ndarray) -> str | None:
+        """Why window ``w`` says the opposite of key point ``j``, or None when it does not.
+
+        Opposite to the closest variant *and* to every variant nearly as close: the
+        paraphrases say the point in other words ("switched off at inference", "only
+        used while training"), and one reading that agrees is enough to trust it.
+        """
+        rows = np.flatnonzero(rv.variant_owner == j)
+        sims = var_sim[w, rows]
+        best = float(sims.max())
+        close = [rv.variant_texts[int(r)] for r, s in zip(rows, sims) if s >= best - 0.08]
+        numbered = [v for v in close if quantities.extract(v)]
+        if numbered and all(quantities.mismatch(text, v) for v in numbered):
+            mm = quantities.mismatch(text, numbered[0])
+            assert mm is not None
+            return f"says {mm.describe()}"
+        verdicts = [polarity.compare(text, v, disavowal=False) for v in close]
+        if verdicts and all(v.opposite for v in verdicts):
+            return "says the opposite (" + "; ".join(verdicts[0].reasons) + ")"
+        return None
+
+    def _challenge_credit(
+        self, rung: Rung, rv: _RungVectors, focus: Focus, wv: np.ndarray, texts: list[str], usable: np.ndarray, rejected: np.ndarray,
+    ) -> float:
+        """A challenge answer earns credit for saying the correction (or rejecting the belief)."""
+        p = self.params
+        m = next((i for i, mc in enumerate(rung.misconceptions) if mc.id == focus.id), None)
+        if m is None:
+            return 0.0
+        if rejected[:, m].any():
+            return 1.0
+        sims = wv @ rv.corrections[m]
+        best = 0.0
+        for w in np.flatnonzero(usable & (sims >= p.lo)):
+            if not polarity.compare(texts[w], rung.misconceptions[m].correction, disavowal=False).opposite:
+                best = max(best, float(np.clip((sims[w] - p.lo) / (p.hi - p.lo), 0.0, 1.0)))
+        return best
+
+    def combine(self, rung: Rung, grades: Sequence[Grade]) -> float:
         """The score of several answers to one rung taken together (a follow-up can fill a gap).
 
         Each key point keeps its best credit across the answers; each distinct
-        misconception costs its penalty once; flags of the last answer do not apply.
+        misconception costs its penalty once, and caps the score unless a later
+        challenge answer took it back; flags of the last answer do not apply.
         """
         if not grades:
             return 0.0
@@ -311,11 +686,37 @@ class Grader:
         total = sum(w for w, _ in best.values()) or 1.0
         coverage = sum(w * c for w, c in best.values()) / total
         wrong = {m.id for g in grades for m in g.misconceptions}
-        raw = max(0.0, coverage - self.params.penalty * len(wrong))
-        if all("off-topic" in g.flags or "empty" in g.flags for g in grades):
+        taken_back = {g.focus.id for g in grades if g.focus.kind == "misconception" and g.score >= 2.5 and not g.misconceptions}
+        contradicted = {c.point for g in grades for c in g.contradictions} - {pid for pid, (_, c) in best.items() if c >= 0.5}
+        p = self.params
+        gist = max(float(np.clip((g.gist - p.gist_lo) / max(p.gist_hi - p.gist_lo, 1e-6), 0.0, 1.0)) for g in grades)
+        raw = (1 - p.gist_weight) * coverage + p.gist_weight * gist
+        raw = max(0.0, raw - p.penalty * (len(wrong) + len(contradicted)))
+        if all("off-topic" in g.flags or "empty" in g.flags or "dont-know" in g.flags for g in grades):
             raw = 0.0
-        return round(self.calibration.score(raw), 2)
+        score = self.calibration.scale(rung).score(raw)
+        if wrong - taken_back:
+            score = min(score, self.params.mis_cap)
+        return round(score, 2)
 
 
-def _missed(kp: KeyPoint) -> PointResult:
-    return PointResult(kp.id, kp.text, kp.weight, 0.0, 0.0, False)
+_LEFT_WORDS = 6
+_SENTENCE_STOP = re.compile(r"[.!?;]\s")
+
+
+def _with_left_context(answer: str, start: int, end: int) -> str:
+    """A window with the few words before it in its sentence, for the direction checks.
+
+    "it's not true that | just adding layers makes the model more powerful": the window
+    the embedding matched starts after the words that reject it.
+    """
+    head = answer[max(0, start - 80) : start]
+    stops = list(_SENTENCE_STOP.finditer(head))
+    if stops:
+        head = head[stops[-1].end() :]
+    words = head.split()[-_LEFT_WORDS:]
+    return " ".join([*words, answer[start:end]])
+
+
+def _missed(kp: KeyPoint, focus: Focus = RUNG) -> PointResult:
+    return PointResult(kp.id, kp.text, kp.weight, 0.0, 0.0, False, asked=focus.kind != "key-point" or kp.id == focus.id)

@@ -18,6 +18,14 @@ TRACKS: tuple[str, ...] = ("product-analytics", "applied-nlp", "applied-cv", "re
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=60)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3)]
 
+def _asked(value: str | None) -> str | None:
+    """Anything the interviewer asks must end with '?' (``viva ask``'s protocol: a line ending
+    in '?' is a question to answer)."""
+    if value is not None and not value.rstrip().endswith("?"):
+        raise ValueError("the interviewer asks this, so it must end with '?'")
+    return value
+
+
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[A-Za-z0-9(\"'])")
 
 
@@ -34,6 +42,11 @@ class KeyPoint(_Strict):
     paraphrases: list[Text] = Field(default_factory=list)
     probe: str | None = None
 
+    @field_validator("probe")
+    @classmethod
+    def _probe_asks(cls, value: str | None) -> str | None:
+        return _asked(value)
+
     @property
     def variants(self) -> list[str]:
         """The statement and every accepted paraphrase (each is matched separately)."""
@@ -47,6 +60,11 @@ class Misconception(_Strict):
     text: Text
     correction: Text
     challenge: str | None = None
+
+    @field_validator("challenge")
+    @classmethod
+    def _challenge_asks(cls, value: str | None) -> str | None:
+        return _asked(value)
 
 
 class Rung(_Strict):
@@ -69,6 +87,11 @@ class Rung(_Strict):
         if not value.rstrip().endswith("?"):
             raise ValueError("a question must end with '?'")
         return value
+
+    @field_validator("simpler")
+    @classmethod
+    def _simpler_asks(cls, value: str | None) -> str | None:
+        return _asked(value)
 
     @field_validator("tracks")
     @classmethod
@@ -142,7 +165,15 @@ def adhoc_rung(reference: str, question: str | None = None) -> Rung:
     Its key points are the reference's sentences, so any external set of graded answers
     can be scored without writing a rubric file.
     """
-    q = " ".join((question or "").split()) or "What is your answer to this question?"
+    from viva.errors import DataError
+
+    ref = " ".join(reference.split())
+    if len(ref) < 3 or not any(ch.isalnum() for ch in ref):
+        raise DataError(f"the reference answer is too short to grade against ({ref!r}); give at least a few words")
+    q = " ".join((question or "").split())
+    if question is not None and (len(q.rstrip("?")) < 3 or not any(ch.isalnum() for ch in q)):
+        raise DataError(f"the question is too short ({q!r}); give the question as asked, or leave it out")
+    q = q or "What is your answer to this question?"
     if not q.endswith("?"):
         q += "?"
     return Rung(id="adhoc", depth=1, tracks=["research"], question=q, reference=reference.strip(), hint="-")

@@ -9,7 +9,10 @@ random neurons and uh at test time you don't". We
    repeats ("it it", false starts), and strip control characters;
 3. cut the rest into overlapping windows: sentences where the candidate used
    punctuation, fixed-size word windows where they did not (a run-on answer has no
-   sentences to split), never more than :data:`MAX_WINDOWS` so grading stays fast.
+   sentences to split).  Windows always cover the whole answer with overlap, so a point
+   made in the middle of a 300-word ramble keeps its credit; past :data:`MAX_WINDOWS`
+   the stride widens up to the window size (still no gaps), and the finer scale is
+   spent only within :data:`SMALL_BUDGET` windows, so cost stays linear in length.
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ import unicodedata
 from functools import lru_cache
 from dataclasses import dataclass
 
-MAX_WINDOWS = 22
+MAX_WINDOWS = 160
+SMALL_BUDGET = 48
 WINDOW_WORDS = 14
 SMALL_WORDS = 8
 MIN_CONTENT_WORDS = 1
@@ -83,16 +87,21 @@ def tokenize(text: str) -> list[Token]:
     return tokens
 
 
+_PHRASE_STARTS = {p[0] for p in FILLER_PHRASES}
+
+
 def drop_fillers(tokens: list[Token]) -> list[Token]:
     """Remove fillers, filler phrases and immediate repeats; keep sentence ends."""
     keep: list[Token] = []
     i = 0
     while i < len(tokens):
         tok = tokens[i]
-        phrase = next(
-            (p for p in FILLER_PHRASES if tuple(t.norm for t in tokens[i : i + len(p)]) == p),
-            None,
-        )
+        phrase = None
+        if tok.norm in _PHRASE_STARTS:
+            phrase = next(
+                (p for p in FILLER_PHRASES if tuple(t.norm for t in tokens[i : i + len(p)]) == p),
+                None,
+            )
         if phrase:
             _carry_sentence_end(keep, tokens[i + len(phrase) - 1])
             i += len(phrase)
@@ -114,6 +123,7 @@ def _carry_sentence_end(keep: list[Token], dropped: Token) -> None:
         keep[-1] = Token(last.norm, last.start, last.end, True)
 
 
+@lru_cache(maxsize=2048)
 def content_words(text: str) -> int:
     """How many words are left once fillers are gone."""
     return len(drop_fillers(tokenize(text)))
@@ -122,9 +132,9 @@ def content_words(text: str) -> int:
 def windows(text: str, max_windows: int = MAX_WINDOWS, size: int = WINDOW_WORDS, small: int = SMALL_WORDS) -> list[Window]:
     """Overlapping windows over the de-filled answer (see module doc).
 
-    Two scales: sentence-sized windows (about ``size`` words) and, while the answer is
-    short enough to stay under ``max_windows``, ``small``-word windows inside them, so a
-    key point said in half a run-on sentence is not diluted by the other half.
+    Two scales: sentence-sized windows (about ``size`` words) and, while the total stays
+    within :data:`SMALL_BUDGET`, ``small``-word windows inside them, so a key point said
+    in half a run-on sentence is not diluted by the other half.
     """
     toks = drop_fillers(tokenize(text))
     if not toks:
@@ -147,12 +157,13 @@ def windows(text: str, max_windows: int = MAX_WINDOWS, size: int = WINDOW_WORDS,
                 spans.append(sent + sentences[n + 1])  # a point can straddle two short sentences
     else:
         spans = _slide(toks, size)
-    if len(spans) > max_windows:  # a very long answer: widen the stride, keep coverage even
-        spans = _slide(toks, size, stride=max(size // 2, -(-len(toks) // max_windows)))[:max_windows]
+    if len(spans) > max_windows:  # a very long answer: widen the stride, never past a window (no gaps)
+        stride = min(size, max(size // 2, -(-len(toks) // max_windows)))
+        spans = _slide(toks, size, stride=stride)
     n_large = len(spans)
-    if len(spans) <= max_windows and small:
+    if small and len(spans) < SMALL_BUDGET:
         extra = [w for span in spans if len(span) > small + small // 2 for w in _slide(span, small)]
-        spans += extra[: max_windows - len(spans)]
+        spans += extra[: SMALL_BUDGET - len(spans)]
     seen: set[tuple[int, int]] = set()
     out = []
     for n, span in enumerate(spans):
@@ -168,6 +179,8 @@ def _slide(toks: list[Token], size: int, stride: int | None = None) -> list[list
         return [toks]
     stride = stride or size // 2
     out = [toks[i : i + size] for i in range(0, max(1, len(toks) - size + stride), stride)]
+    if out and out[-1][-1] is not toks[-1]:
+        out.append(toks[-size:])  # the tail is always covered
     return [w for w in out if w]
 
 
@@ -196,3 +209,18 @@ def echo_ratio(window_text: str, question: str) -> float:
     if not words or not q:
         return 0.0
     return sum(w in q for w in words) / len(words)
+
+
+GIST_WORDS = 220
+
+
+def gist_text(text: str, question: str) -> str:
+    """The answer's own words for a whole-answer comparison: fillers and the question's words out.
+
+    Reading the question back then leaves almost nothing to match, and a reference
+    compared the same way is not rewarded for repeating the question either.  Long
+    answers keep their first :data:`GIST_WORDS` words (the encoder reads no further).
+    """
+    q = _question_words(question)
+    kept = [t.norm for t in drop_fillers(tokenize(text)) if t.norm not in q]
+    return " ".join(kept[:GIST_WORDS])

@@ -57,3 +57,19 @@ def venv_bin(name: str) -> str:
 
 
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+@pytest.fixture(scope="session")
+def judge():
+    """The grader's cross-encoder (rubrics/judge), loaded once."""
+    from rubrics.judge import Judge
+
+    return Judge.load()
+
+
+@pytest.fixture(scope="session")
+def grader(encoder, judge):
+    """The grader as the app builds it: real embedder, real judge, shipped calibration."""
+    from rubrics.grader import Grader
+
+    return Grader(encoder, judge=judge)

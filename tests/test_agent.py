@@ -72,7 +72,7 @@ class ScriptedGrader:
 
     encoder = None
 
-    def grade(self, rung, answer: str, asked: str | None = None) -> Grade:  # noqa: ANN001
+    def grade(self, rung, answer: str, asked: str | None = None, focus=None) -> Grade:  # noqa: ANN001
         kind = answer.strip()
         hit = {"strong": {"a", "b"}, "partial": {"a"}, "b": {"b"}, "wrong": {"a"}}.get(kind, set())
         points = [
@@ -87,7 +87,7 @@ class ScriptedGrader:
     def prepare(self, rung) -> None:  # noqa: ANN001
         pass
 
-    def combine(self, grades):  # noqa: ANN001
+    def combine(self, rung, grades):  # noqa: ANN001
         weights = {p.id: p.weight for p in grades[0].points}
         hit = {p.id for g in grades for p in g.points if p.hit}
         if not hit:

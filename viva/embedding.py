@@ -56,7 +56,7 @@ class Embedder:
         texts = list(texts)
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        with _single_thread(len(texts) <= SMALL_BATCH):
+        with single_thread(len(texts) <= SMALL_BATCH):
             vecs = self.model.encode(
                 texts,
                 batch_size=self.batch_size,
@@ -72,7 +72,7 @@ SMALL_BATCH = 48
 
 
 @contextmanager
-def _single_thread(active: bool) -> Iterator[None]:
+def single_thread(active: bool) -> Iterator[None]:
     """Encode small batches (an answer's windows, a query) on one thread.
 
     Measured on 2 cores: with the other core busy (a background process, the LLM

@@ -147,6 +147,8 @@ def check_model_sources(
     """
     if embedder is not None or embedder_needed:
         resolve_embedder_path(embedder)
+        if not (JUDGE_DIR / "adapter_config.json").is_file():
+            raise ModelError(f"The grader's judge adapter is missing from {JUDGE_DIR}; reinstall viva (pip install -e .)")
     if llm is not None and str(llm).lower() == "none":
         return
     if llm is not None or llm_needed:
@@ -265,3 +267,44 @@ def load_embedder(source: str | os.PathLike[str] | None = None) -> SentenceTrans
         return SentenceTransformer(str(path), device=device, local_files_only=True)
     except Exception as exc:
         raise ModelError(f"Could not load the embedder from {path}: {type(exc).__name__}: {exc}") from exc
+
+
+JUDGE_DIR = Path(__file__).resolve().parents[1] / "rubrics" / "judge"
+
+
+def load_judge(adapter: Path = JUDGE_DIR) -> tuple[Any, Any]:
+    """The grader's cross-encoder: the shipped MiniLM with the LoRA adapter of ``rubrics/judge/``.
+
+    Returns ``(model, tokenizer)`` with the adapter merged into the weights (a plain
+    BERT sequence classifier, so inference pays nothing for the adapter).  Built by
+    ``python -m evaluation.train_judge``.
+    """
+    base = default_embedder_path()
+    if not (adapter / "adapter_config.json").is_file():
+        raise ModelError(f"The grader's judge adapter is missing from {adapter}; reinstall viva (pip install -e .)")
+    try:
+        import torch
+        from peft import PeftModel
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+        from transformers.utils import logging as hf_logging
+
+        import warnings
+
+        verbosity = hf_logging.get_verbosity()
+        hf_logging.set_verbosity_error()  # "newly initialized classifier" is expected: the adapter carries it
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", FutureWarning)  # peft asks a deprecated transformers property
+                model = AutoModelForSequenceClassification.from_pretrained(str(base), num_labels=1, local_files_only=True)
+                model = PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()
+        finally:
+            hf_logging.set_verbosity(verbosity)
+        model.eval()
+        if torch.cuda.is_available():
+            model.to("cuda")
+        tokenizer = AutoTokenizer.from_pretrained(str(base), local_files_only=True)
+    except ImportError as exc:
+        raise ModelError(f"The grader's judge needs peft: pip install peft ({exc})") from exc
+    except Exception as exc:  # noqa: BLE001 - any loading failure is reported the same way
+        raise ModelError(f"Could not load the grader's judge from {adapter}: {type(exc).__name__}: {exc}") from exc
+    return model, tokenizer

@@ -141,17 +141,18 @@ def _say(out: TextIO, text: str, quiet: bool) -> None:
 
 
 def _feedback(turn) -> str:  # noqa: ANN001
-    if turn.skipped:
+    from agent.verdict import verdict
+
+    v = verdict(turn)
+    if v.skipped:
         return "(skipped)"
-    hits = [p["id"] for p in turn.grade["key_points"] if p["hit"]]
-    misses = [p["id"] for p in turn.grade["key_points"] if not p["hit"]]
-    parts = [f"score {turn.score:.1f}/5"]
-    if hits:
-        parts.append("hit: " + ", ".join(hits))
-    if misses:
-        parts.append("missed: " + ", ".join(misses))
-    if turn.grade["misconceptions"]:
-        parts.append("misconception: " + ", ".join(m["id"] for m in turn.grade["misconceptions"]))
-    if turn.grade["flags"]:
-        parts.append("flags: " + ", ".join(turn.grade["flags"]))
+    parts = [f"score {v.score:.1f}/5 on {v.judged_on}"]
+    if v.hits:
+        parts.append("hit: " + ", ".join(p.id for p in v.hits))
+    if v.missed:
+        parts.append("missed: " + ", ".join(p.id for p in v.missed))
+    if v.wrong:
+        parts.append("wrong: " + ", ".join(w.id for w in v.wrong))
+    if v.flags:
+        parts.append("flags: " + ", ".join(v.flags))
     return "(" + "; ".join(parts) + ")"

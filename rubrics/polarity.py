@@ -1,0 +1,187 @@
+"""Does a stretch of an answer say a statement, or its opposite?
+
+Sentence embeddings are poor at this: "dropout stays on at inference" and "dropout is
+off at inference" sit at nearly the same cosine from either statement, and on twelve
+hand-made agree/contradict pairs MiniLM's cosine ranked them backwards (AUC 0.29).  So
+the grader asks the embedding *what* a window talks about and asks this module *which
+way* it says it, with explicit, inspectable cues on the words the two texts share:
+
+* **negation** - "not", "never", "no", "n't", "without" ... that scope over (come within
+  a few words before) a content word the two texts share;
+* **antonyms** - one text says "increases", "faster", "harmless", "on", the other
+  "decreases", "slower", "bug", "off" where the first word is absent;
+* **disavowal** - "people think ...", "it's a myth that ...", "a classic bug is ...":
+  the window names a belief in order to reject it.
+
+The result is a :class:`Polarity` with the reasons, so a flag can say *why* it fired.
+Each cue is weak on its own; what makes it usable is that the grader only asks about
+windows the embedding already found to be on the same claim.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+_WORD = re.compile(r"[a-z0-9]+(?:['\u2019][a-z]+)?|[.,;:!?]")
+_CONTRACTIONS = {
+    "can't": ("can", "not"), "cannot": ("can", "not"), "won't": ("will", "not"), "shan't": ("shall", "not"),
+    "ain't": ("is", "not"),
+}
+NEGATORS = frozenset({"not", "no", "never", "none", "nothing", "neither", "nor", "without", "nobody", "nowhere", "hardly", "barely"})
+# A negator's scope: the next few words, up to a clause break.
+SCOPE = 5
+_CLAUSE_BREAK = frozenset({".", ";", ":", "!", "?", "but", "however", "although", "though", "whereas", "instead", "because"})
+
+# Pairs of words that flip a claim when one replaces the other.  Kept to words whose
+# swap is a contradiction in this domain's sentences (not "train"/"test", which are
+# often both right).
+_ANTONYM_PAIRS = [
+    ("on", "off"), ("active", "inactive"), ("enabled", "disabled"), ("enable", "disable"),
+    ("increase", "decrease"), ("increases", "decreases"), ("increased", "decreased"), ("increasing", "decreasing"),
+    ("more", "less"), ("more", "fewer"), ("higher", "lower"), ("larger", "smaller"), ("bigger", "smaller"),
+    ("faster", "slower"), ("always", "never"), ("always", "sometimes"), ("same", "different"),
+    ("equivalent", "different"), ("identical", "different"), ("helps", "hurts"), ("better", "worse"),
+    ("before", "after"), ("stable", "unstable"), ("cheaper", "costlier"), ("cheap", "expensive"),
+    ("raises", "lowers"), ("grow", "shrink"), ("grows", "shrinks"), ("up", "down"),
+    ("overfit", "underfit"), ("overfitting", "underfitting"), ("vanish", "explode"), ("vanishing", "exploding"),
+    ("linear", "nonlinear"), ("necessary", "unnecessary"), ("needed", "unneeded"), ("required", "optional"),
+    ("with", "without"), ("keep", "drop"), ("kept", "dropped"), ("includes", "excludes"), ("include", "exclude"),
+    ("most", "least"), ("all", "none"), ("everything", "nothing"), ("true", "false"), ("correct", "wrong"),
+    ("precise", "imprecise"), ("biased", "unbiased"), ("safe", "unsafe"), ("fine", "wrong"),
+    ("harmless", "harmful"), ("good", "bad"), ("works", "breaks"), ("still", "already"),
+]
+ANTONYMS: dict[str, frozenset[str]] = {}
+for _a, _b in _ANTONYM_PAIRS:
+    ANTONYMS[_a] = ANTONYMS.get(_a, frozenset()) | {_b}
+    ANTONYMS[_b] = ANTONYMS.get(_b, frozenset()) | {_a}
+
+# Phrases with which a speaker names a belief to reject it.
+DISAVOWALS = (
+    "people think", "people assume", "people believe", "people say", "some people think", "a lot of people think",
+    "common misconception", "misconception", "myth", "it's a myth", "classic bug", "classic mistake", "common mistake",
+    "common bug", "a bug", "a mistake", "pitfall", "not true", "isn't true", "is wrong", "it's wrong", "that's wrong",
+    "is false", "the trap", "a trap", "don't fall for", "contrary to", "naive view", "you'd think", "you might think",
+    "it's tempting to", "tempting to think", "used to think", "not the case", "isn't the case", "a classic error",
+    "common error",
+)
+STOPWORDS = frozenset({
+    "a", "an", "the", "and", "or", "so", "if", "of", "to", "in", "at", "by", "for", "from", "is", "are", "was",
+    "were", "be", "been", "being", "it", "its", "it's", "this", "that", "these", "those", "there", "what", "why", "how",
+    "when", "which", "who", "does", "do", "did", "you", "your", "i", "we", "they", "them", "as", "into", "than",
+    "then", "can", "could", "would", "should", "will", "about", "just", "has", "have", "had", "each", "every", "also",
+    "very", "really", "like", "um", "uh", "basically", "actually", "so", "get", "gets", "got", "one", "thing",
+    "things", "way", "kind", "sort", "mean", "know", "think", "say", "said", "well", "yeah", "okay", "right",
+    "much", "many", "some", "any", "only", "even", "because", "but", "while", "where", "here", "my", "our", "their",
+    "his", "her", "he", "she", "me", "us", "own", "make", "makes", "made", "use", "used", "uses", "using",
+})
+
+
+def words(text: str) -> list[str]:
+    """Lower-case words and clause punctuation, with "n't" split off as "not"."""
+    out: list[str] = []
+    for w in _WORD.findall(text.lower().replace("\u2019", "'")):
+        if w in _CONTRACTIONS:
+            out.extend(_CONTRACTIONS[w])
+        elif w.endswith("n't"):
+            out.extend((w[:-3] or "do", "not"))
+        else:
+            out.append(w)
+    return out
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """A crude stem, enough to align "zeroes"/"zeroed"/"zeroing" and "layers"/"layer"."""
+    for suffix in ("ations", "ation", "ingly", "ings", "ing", "edly", "ed", "es", "s", "ly"):
+        if len(word) > len(suffix) + 3 and word.endswith(suffix):
+            return word[: -len(suffix)]
+    return word
+
+
+def _content_stems(ws: list[str]) -> set[str]:
+    return {stem(w) for w in ws if w.isalnum() and w not in STOPWORDS and w not in NEGATORS}
+
+
+def _negated_stems(ws: list[str], shared: set[str]) -> int:
+    """How many negators in ``ws`` scope over a word in ``shared`` ("not always" counts too)."""
+    count = 0
+    for i, w in enumerate(ws):
+        if w not in NEGATORS:
+            continue
+        for nxt in ws[i + 1 : i + 1 + SCOPE]:
+            if nxt in _CLAUSE_BREAK:
+                break
+            if stem(nxt) in shared:
+                count += 1
+                break
+    return count
+
+
+@dataclass(frozen=True)
+class Polarity:
+    """How a window stands to a statement: the same way, or the opposite, and why."""
+
+    flips: int  # negation, antonym and disavowal cues that point opposite ways
+    reasons: tuple[str, ...]
+    shared: int  # content words the two have in common (the claim they both talk about)
+
+    @property
+    def opposite(self) -> bool:
+        return self.flips % 2 == 1
+
+
+@lru_cache(maxsize=8192)
+def compare(window: str, statement: str, disavowal: bool = True) -> Polarity:
+    """Compare the polarity of ``window`` with that of ``statement``.
+
+    ``disavowal`` counts "people think ...", "a classic bug is ..." as turning the
+    window's claim around; that is right against a wrong belief ("a classic bug is a
+    softmax before the loss" rejects "a softmax before the loss is harmless") and wrong
+    against a true statement of the consequence ("... it applies softmax twice"), so
+    the grader asks for it only when comparing with misconceptions.  Both texts are
+    plain text; the function is pure and cached (the same rubric statements come back).
+    """
+    ww, sw = words(window), words(statement)
+    wc, sc = _content_stems(ww), _content_stems(sw)
+    shared = wc & sc
+    wset, sset = set(ww), set(sw)
+    # An antonym of a statement word is the claim too: "not always" against "sometimes"
+    # is two flips (negation, antonym) that cancel.
+    swapped = {stem(a) for s_word in sset & ANTONYMS.keys() for a in ANTONYMS[s_word] & wset}
+    swapped |= {stem(a) for w_word in wset & ANTONYMS.keys() for a in ANTONYMS[w_word] & sset}
+    reasons: list[str] = []
+    flips = 0
+    neg_w, neg_s = _negated_stems(ww, shared | swapped), _negated_stems(sw, shared | swapped)
+    # "used only during training" is "not used at inference": a restrictive "only"
+    # makes a negation on the other side compatible, so it does not count.
+    restrictive = "only" in ww or "only" in sw or "just" in sw
+    if (neg_w - neg_s) % 2 and not restrictive:
+        flips += 1
+        reasons.append("negated" if neg_w > neg_s else "negation dropped")
+    for s_word in sorted(sset & ANTONYMS.keys()):
+        if s_word in wset:
+            continue
+        opposite = sorted((ANTONYMS[s_word] & wset) - sset)
+        if opposite:
+            flips += 1
+            reasons.append(f"{opposite[0]!r} where it says {s_word!r}")
+            break  # one antonym is enough; two would cancel by parity, wrongly
+    if disavowal and disavows(ww) and not disavows(sw):
+        flips += 1
+        reasons.append("names it to reject it")
+    return Polarity(flips, tuple(reasons), len(shared - set(ANTONYMS)))
+
+
+_DISAVOWAL = re.compile(r"(?:^| )(?:" + "|".join(re.escape(d) for d in sorted(DISAVOWALS, key=len, reverse=True)) + r")(?: |$)")
+
+
+def disavows(ws: list[str]) -> bool:
+    """Whether these words name a belief in order to reject it ("people think ...")."""
+    return _DISAVOWAL.search(" ".join(ws)) is not None
+
+
+def opposite(window: str, statement: str, disavowal: bool = True) -> bool:
+    """True when ``window`` says the opposite of ``statement`` (see :func:`compare`)."""
+    return compare(window, statement, disavowal).opposite

@@ -1,0 +1,245 @@
+"""Grader v2: direction (negation, antonyms, numbers), follow-ups graded for what they asked,
+long answers keep their credit, and ``viva grade --batch``."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+
+from conftest import venv_bin
+from rubrics import polarity, quantities
+from rubrics.bank import load_bank
+from rubrics.grader import RUNG, Focus, Grade
+from rubrics.schema import adhoc_rung
+
+# --- polarity and quantities: pure functions ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("window", "statement", "opposite"),
+    [
+        ("dropout doesn't remove neurons permanently", "Dropout removes neurons from the network permanently.", True),
+        ("dropout removes neurons for good so the model shrinks", "Dropout removes neurons from the network permanently.", False),
+        ("the loss can't go down at all", "The loss goes down.", True),
+        ("validation loss and accuracy don't always move together", "The loss and the metric sometimes move apart.", False),
+        ("a bigger batch gives you more updates per epoch", "A bigger batch means fewer updates per epoch.", True),
+        ("a bigger batch means fewer updates per epoch", "A bigger batch means fewer updates per epoch.", False),
+        # A restrictive "only" makes a negation on the other side compatible.
+        ("dropout is not used at inference", "Dropout is used only during training.", False),
+    ],
+)
+def test_polarity(window: str, statement: str, opposite: bool) -> None:
+    assert polarity.compare(window, statement, disavowal=False).opposite is opposite
+
+
+def test_disavowal_turns_a_named_belief_around_only_when_asked() -> None:
+    belief = "Applying softmax before CrossEntropyLoss is harmless."
+    said = "a classic bug is putting a softmax before CrossEntropyLoss"
+    assert polarity.compare(said, belief, disavowal=True).opposite
+    assert "names it to reject it" in polarity.compare(said, belief, disavowal=True).reasons
+    # Against a true statement of the consequence, naming the bug is agreement.
+    assert not polarity.compare(said, "A softmax before CrossEntropyLoss is applied twice.", disavowal=False).opposite
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("sixteen bytes a param", [(16.0, "byte")]),
+        ("about a hundred and twelve gigs", [(112e9, "byte")]),
+        ("maybe like 7 gigabytes, one byte per parameter", [(7e9, "byte"), (1.0, "byte")]),
+        # "fp16" and "3x3" are names, and "a 7B model" counts a scenario's noun: none is compared.
+        ("a 7B model in fp16 with 3x3 convs", []),
+        ("7 billion parameters", [(7e9, "parameter")]),
+        ("50% of the units", [(50.0, "percent")]),
+        ("we stacked 12 layers", [(12.0, "layer")]),
+    ],
+)
+def test_quantities_are_read_as_people_say_them(text: str, expected: list[tuple[float, str]]) -> None:
+    assert [(q.value, q.unit) for q in quantities.extract(text) if q.unit != "?"] == expected
+
+
+def test_a_different_number_of_the_same_unit_is_a_mismatch() -> None:
+    ref = "About 16 bytes per parameter, so roughly 112 GB for a 7B model."
+    wrong = quantities.mismatch("maybe 7 gigabytes, one byte per parameter", ref)
+    assert wrong is not None and "7 GB" in wrong.describe() and "112 GB" in wrong.describe()
+    assert quantities.mismatch("sixteen bytes a param, so like a hundred and twelve gigs", ref) is None
+    # Saying the parts and the total: the total agrees, so no mismatch.
+    assert quantities.mismatch("2 bytes of weights, 2 of grads, 12 of optimizer state, 16 bytes in all", ref) is None
+    # Ranges and bounds: "up to a million rows" admits two hundred thousand.
+    assert quantities.mismatch("a couple hundred thousand rows", "boosting wins on tables up to about a million rows") is None
+    assert quantities.mismatch("ten epochs of patience", "a patience of 5 to 10 epochs") is None
+    # A number the statement does not speak about never counts.
+    assert quantities.mismatch("we had about eight thousand photos", "one filter is shared across the image") is None
+
+
+# --- the grader with the real models ---------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def bank():
+    return load_bank()
+
+
+@pytest.mark.slow
+def test_a_probe_is_graded_for_the_point_it_asked(grader, bank) -> None:
+    _, rung = bank.rung("dropout:what-it-does")
+    answer = "so at inference you switch dropout off, model.eval, and every neuron is used when it serves"
+    probe = grader.grade(rung, answer, focus=Focus("key-point", "off-at-inference"))
+    whole = grader.grade(rung, answer, focus=RUNG)
+    assert probe.score >= 3.5, probe
+    assert whole.score < probe.score  # against the whole rung it covers one point of four
+    by_id = {p.id: p for p in probe.points}
+    assert by_id["off-at-inference"].hit and by_id["off-at-inference"].asked
+    assert not any(p.asked for p in probe.points if p.id != "off-at-inference")
+    assert "the point asked about" in probe.judged_on
+    # The rung's score takes the best of each point across its answers.
+    first = grader.grade(rung, "it randomly zeroes a fraction of the neurons on every training step so they can't co-adapt")
+    assert grader.combine(rung, [first, probe]) > first.score
+
+
+@pytest.mark.slow
+def test_a_challenge_answer_that_takes_the_belief_back_scores_and_lifts_the_cap(grader, bank) -> None:
+    _, rung = bank.rung("dropout:what-it-does")
+    wrong = grader.grade(rung, "dropout basically deletes neurons for good, so the final model is smaller and faster")
+    assert wrong.misconceptions, wrong
+    challenge = Focus("misconception", wrong.misconceptions[0].id)
+    back = grader.grade(rung, "no, you're right, nothing is removed, all the neurons are still there at test time, the mask changes every step", focus=challenge)
+    assert back.score >= 2.5 and not back.misconceptions, back
+    assert grader.combine(rung, [wrong, back]) > wrong.score
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("answer", ["i don't know", "honestly no idea, sorry", "i'm not sure, i haven't worked with that"])
+def test_i_dont_know_is_its_own_flag_not_restating(grader, bank, answer: str) -> None:
+    _, rung = bank.rung("optimizers:sgd-vs-adam")
+    g = grader.grade(rung, answer)
+    assert "dont-know" in g.flags and "restates-question" not in g.flags and g.score == 0.0
+
+
+@pytest.mark.slow
+def test_i_already_said_that_is_flagged(grader, bank) -> None:
+    _, rung = bank.rung("dropout:what-it-does")
+    g = grader.grade(rung, "i already said that, like i mentioned earlier", focus=Focus("key-point", "off-at-inference"))
+    assert "already-said" in g.flags
+
+
+LONG_ANSWER = (
+    "okay so, um, product id, right. so the first thing people reach for is one-hot encoding, and i did that "
+    "once at my last job, we had this catalogue, i think it was something like three hundred thousand products, "
+    "maybe more after the merger, and the thing is you end up with a vector that is as wide as the whole catalogue, "
+    "three hundred thousand columns and every one of them zero except a single one, which is just a huge sparse "
+    "thing to push through the first layer. and worse, and this took me a while to appreciate, every product is "
+    "exactly the same distance from every other product in that encoding, so a phone is as far from another phone "
+    "as it is from a sofa, and nothing the network learns about one item carries over to a similar one. we had a "
+    "long discussion in the team about whether to hash the ids instead, and, you know, hashing helps with the width "
+    "but collisions are annoying and it still does not give you similarity. so what we ended up doing, and what i "
+    "would do again, is an embedding layer: each product id gets a short dense vector, we used sixty four numbers, "
+    "and those numbers are parameters, they are trained with backprop along with the rest of the model, so after "
+    "training the products that the same people buy end up close together. the lookup is literally picking a row "
+    "of a table, which is the same as multiplying the one-hot vector by the table, just much cheaper. and then, "
+    "this is the part that bit us in production, new products show up every day that the table has never seen, so "
+    "we kept one extra row, an unknown or out-of-vocabulary bucket, that every unseen id maps to until the next "
+    "retrain, and we also fed some content features like the category and the price so a brand new item is not "
+    "completely blind. i think that is roughly it, the embedding is the standard answer, one-hot is what you avoid."
+)
+
+
+@pytest.mark.slow
+def test_a_long_answer_keeps_its_points(grader, bank) -> None:
+    _, rung = bank.rung("embeddings-recsys:id-embeddings")
+    assert 300 <= len(LONG_ANSWER.split()) <= 340
+    g = grader.grade(rung, LONG_ANSWER)
+    hits = {p.id for p in g.hits}
+    assert {"onehot-wide-sparse", "onehot-no-similarity", "dense-learned-vector"} <= hits, g
+    assert g.score >= 3.5
+    for p in g.hits:
+        assert p.evidence and g.answer[p.span[0] : p.span[1]] == p.evidence
+
+
+@pytest.mark.slow
+def test_a_wrong_number_in_the_right_words_scores_low(grader) -> None:
+    rung = adhoc_rung(
+        "Training with Adam in mixed precision needs about 16 bytes per parameter, so a 7B model needs roughly 112 GB "
+        "of memory before activations, more than one GPU holds.",
+        "How much GPU memory does training a 7B model with Adam take?",
+    )
+    wrong = grader.grade(rung, "maybe like 7 gigabytes, one byte per parameter, it fits on a single consumer GPU easily")
+    right = grader.grade(rung, "so it's sixteen bytes a parameter with the adam states and master weights, so a hundred and twelve gigs, more than one gpu")
+    assert wrong.score <= 1.5, wrong
+    assert right.score >= 3.0, right
+    assert wrong.contradictions and "7 GB" in wrong.contradictions[0].reason
+
+
+@pytest.mark.slow
+def test_naming_a_bug_to_reject_it_is_not_the_misconception(grader, bank) -> None:
+    _, rung = bank.rung("activations:output-heads")
+    said = (
+        "for multi-class you output raw logits and use CrossEntropyLoss, a classic bug is putting a softmax "
+        "before CrossEntropyLoss, then you end up applying softmax twice and the gradients get squashed"
+    )
+    g = grader.grade(rung, said)
+    assert not g.misconceptions, g.misconceptions
+
+
+def test_grades_round_trip_through_their_dict() -> None:
+    from rubrics.grader import ContradictionResult, MisconceptionResult, PointResult
+
+    g = Grade(
+        3.2, 0.61, [PointResult("a", "A.", 2.0, 0.7, 0.8, True, "said a", (0, 6), True), PointResult("b", "B.", 1.0, 0.1, 0.0, False, asked=False)],
+        [MisconceptionResult("m", "M.", "C.", 0.8, "said m", (7, 13))], ["misconception"], "said a said m",
+        [ContradictionResult("b", "B.", "says the opposite", "not b", (0, 5))], 0.55, Focus("key-point", "a"), "the point asked about: A.",
+    )
+    back = Grade.from_dict(json.loads(json.dumps(g.to_dict())), g.answer)
+    assert back.to_dict() == g.to_dict()
+    # Records written before v2 (no focus, no contradictions, no "asked") still read.
+    old = {"score": 2.0, "raw": 0.4, "flags": [], "key_points": [{"id": "a", "text": "A.", "weight": 1, "similarity": 0.5, "credit": 0.4, "hit": False}], "misconceptions": []}
+    legacy = Grade.from_dict(old, "x")
+    assert legacy.focus == RUNG and legacy.points[0].asked and legacy.contradictions == []
+
+
+# --- viva grade --batch -------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_grade_batch_keeps_order_and_reports_bad_lines() -> None:
+    lines = [
+        json.dumps({"rubric": "dropout:what-it-does", "answer": "it randomly zeroes units during training and is off at inference", "id": "s1", "extra": 1}),
+        "this is not json",
+        json.dumps({"question": "What is dropout?", "reference": "Dropout randomly zeroes units during training. It is switched off at inference.",
+                    "answer": "uh it randomly turns off neurons while training, and at test time it's switched off"}),
+        "",
+        json.dumps({"reference": "a", "answer": "x"}),
+        json.dumps({"rubric": "no-such-topic:x", "answer": "x"}),
+        json.dumps({"rubric": "dropout:what-it-does"}),
+        json.dumps({"question": "What is dropout?", "reference": "Dropout randomly zeroes units during training.", "answer": "\x1b[31m[bold]no idea[/bold]"}),
+    ]
+    out = subprocess.run([venv_bin("viva"), "grade", "--batch", "-"], input="\n".join(lines) + "\n",
+                         capture_output=True, text=True, timeout=600)
+    rows = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [r["line"] for r in rows] == list(range(1, len(lines) + 1))
+    assert out.returncode == 1 and "could not be graded" in out.stderr
+    ok = [r for r in rows if "error" not in r]
+    assert [r["line"] for r in ok] == [1, 3, 8]
+    for r in ok:
+        assert 0.0 <= r["score"] <= 5.0 and isinstance(r["flags"], list)
+        assert {"hits", "missed", "key_points", "misconceptions", "contradictions"} <= set(r)
+    assert rows[0]["id"] == "s1" and rows[0]["rubric"] == "dropout:what-it-does" and "extra" not in rows[0]
+    assert rows[2]["rubric"] == "ad-hoc" and rows[2]["score"] >= 2.5
+    assert "dont-know" in rows[7]["flags"]
+    errors = {r["line"]: r["error"] for r in rows if "error" in r}
+    assert "not JSON" in errors[2] and errors[4] == "empty line" and "too short" in errors[5]
+    assert "unknown topic" in errors[6] and 'no "answer"' in errors[7]
+
+
+def test_grade_batch_on_a_missing_file_says_so(tmp_path) -> None:
+    out = subprocess.run([venv_bin("viva"), "grade", "--batch", str(tmp_path / "nope.jsonl")], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2 and "cannot read" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_too_short_question_or_reference_is_a_clear_error() -> None:
+    for args in (["--question", "Q", "--reference", "Dropout zeroes units while training."], ["--reference", "a"]):
+        out = subprocess.run([venv_bin("viva"), "grade", *args, "answer"], capture_output=True, text=True, timeout=120)
+        assert out.returncode == 2, out
+        assert "too short" in out.stderr and "Traceback" not in out.stderr and "pydantic" not in out.stderr
