@@ -436,6 +436,8 @@ class Grader:
         gist = float(np.clip((gist_sim - p.gist_lo) / max(p.gist_hi - p.gist_lo, 1e-6), 0.0, 1.0))
         gist_weight = p.gist_weight if focus.kind == "rung" else p.gist_weight / 2
         raw = (1 - gist_weight) * coverage + gist_weight * gist
+        if focus.kind == "misconception":
+            contradictions = []  # a challenge is judged on the belief it challenged
         raw = max(0.0, raw - p.penalty * (len(found) + len(contradictions)))
 
         relevance = float(max(point_sim.max(), ref_sim.max(), q_sim.max()))
@@ -456,7 +458,10 @@ class Grader:
             flags.append("misconception")
         if contradictions:
             flags.append("contradiction")
-        score = self.calibration.scale(rung).score(raw)
+        if focus.kind == "rung":
+            score = self.calibration.scale(rung).score(raw)
+        else:
+            score = _focused_score(raw, self.calibration.scale(rung).points)
         if "too-short" in flags:
             score = min(score, 1.0)
         wrong_weight = len(found) * 2.0 + sum(next(r.weight for r in results if r.id == c.point) for c in contradictions)
@@ -589,8 +594,10 @@ class Grader:
                     if self._contradiction(rv, j, w, texts[w], var_sim) is None:
                         agree_w, agree_sim = w, float(col[w])
                         break
-            number = quantities.agreement(texts[best_w], kp.text)
             top = [int(w) for w in order[: self.TOP_WINDOWS] if col[w] >= p.lo]
+            # The number may sit in a neighbouring window ("7 gigabytes, one byte per
+            # parameter, it fits on one GPU"): the first of the closest windows that has one.
+            number = next((n for n in (quantities.agreement(texts[w], kp.text) for w in [best_w, *top]) if n is not None), None)
             judged = self._entails([(texts[w], kp.text) for w in top]) if top else [0.0]
             x = point_features(kp.text, rung.question, PointInput(
                 best_sim=max(best_sim, 0.0), agreeing_sim=max(agree_sim, 0.0), best_window=texts[best_w],
@@ -607,7 +614,7 @@ class Grader:
             else:
                 credit = float(np.clip((agree_sim - p.lo) / (p.hi - p.lo), 0.0, 1.0))
                 hit = agree_sim >= p.hit
-            wrong_number = number is False and best_sim >= p.contra
+            wrong_number = number is False and best_sim >= p.lo
             if wrong_number and best_reason is None:
                 mm = quantities.mismatch(texts[best_w], kp.text)
                 best_reason = f"says {mm.describe()}" if mm else "gives a different number"
@@ -615,7 +622,7 @@ class Grader:
                 # The number is the point ("16 bytes a parameter"): a different one earns
                 # nothing, however close the words.
                 credit, hit = 0.0, False
-            if best_reason is not None and best_sim >= p.contra and not hit and asked:
+            if best_reason is not None and (best_sim >= p.contra or wrong_number) and not hit and asked:
                 kind = "number" if wrong_number or "opposite" not in best_reason else "opposite"
                 contradictions.append(ContradictionResult(kp.id, kp.text, best_reason, texts[best_w], (ws[best_w].start, ws[best_w].end), kind))
             shown = hit or agree_sim > p.lo
@@ -660,11 +667,16 @@ class Grader:
             return 0.0
         if rejected[:, m].any():
             return 1.0
+        correction = rung.misconceptions[m].correction
         sims = wv @ rv.corrections[m]
+        rows = [int(w) for w in np.flatnonzero(usable & (sims >= p.lo))]
+        judged = self._entails([(texts[w], correction) for w in rows]) if self.judge is not None else [0.0] * len(rows)
         best = 0.0
-        for w in np.flatnonzero(usable & (sims >= p.lo)):
-            if not polarity.compare(texts[w], rung.misconceptions[m].correction, disavowal=False).opposite:
-                best = max(best, float(np.clip((sims[w] - p.lo) / (p.hi - p.lo), 0.0, 1.0)))
+        for w, j in zip(rows, judged):
+            ramp = float(np.clip((sims[w] - p.lo) / (p.hi - p.lo), 0.0, 1.0))
+            if not polarity.compare(texts[w], correction, disavowal=False).opposite:
+                best = max(best, ramp)
+            best = max(best, j)  # the judge read the window and the correction together
         return best
 
     def combine(self, rung: Rung, grades: Sequence[Grade]) -> float:
@@ -686,7 +698,8 @@ class Grader:
         total = sum(w for w, _ in best.values()) or 1.0
         coverage = sum(w * c for w, c in best.values()) / total
         wrong = {m.id for g in grades for m in g.misconceptions}
-        taken_back = {g.focus.id for g in grades if g.focus.kind == "misconception" and g.score >= 2.5 and not g.misconceptions}
+        # Taken back: a challenge answer that scored above the cap a misconception imposes and stated none.
+        taken_back = {g.focus.id for g in grades if g.focus.kind == "misconception" and g.score > self.params.mis_cap and not g.misconceptions}
         contradicted = {c.point for g in grades for c in g.contradictions} - {pid for pid, (_, c) in best.items() if c >= 0.5}
         p = self.params
         gist = max(float(np.clip((g.gist - p.gist_lo) / max(p.gist_hi - p.gist_lo, 1e-6), 0.0, 1.0)) for g in grades)
@@ -698,6 +711,19 @@ class Grader:
         if wrong - taken_back:
             score = min(score, self.params.mis_cap)
         return round(score, 2)
+
+
+def _focused_score(credit: float, points: Logistic) -> float:
+    """A follow-up's score from the credit of the one thing it asked for.
+
+    The rung's map is fitted on whole answers, where one point of four is a weak answer;
+    a probe asks for exactly one, so making it (credit at the point model's threshold)
+    is a 3.5 and certainty a 5.
+    """
+    t = points.threshold if points.fitted else 0.5
+    if credit <= t:
+        return float(3.5 * credit / t)
+    return float(3.5 + 1.5 * (credit - t) / max(1e-6, 1 - t))
 
 
 _LEFT_WORDS = 6
