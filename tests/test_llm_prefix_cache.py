@@ -4,26 +4,25 @@ from __future__ import annotations
 
 import pytest
 
-from agent.voice import EXAMPLES, PREFIX, SYSTEM
+from agent.voice import REACTION_EXAMPLES, SYSTEM
+
+PREFIX = "So you"
 
 
 @pytest.mark.slow
 def test_prefix_cache_gives_identical_text(chat_model) -> None:
     head = [{"role": "system", "content": SYSTEM}]
-    for user, assistant in EXAMPLES:
-        head += [{"role": "user", "content": user}, {"role": "assistant", "content": f"{PREFIX} {assistant}"}]
-    asks = [
-        'Topic: dropout. Candidate said: "it turns off neurons". Ask: What happens at inference?',
-        'Topic: attention. Candidate said: "softmax of q k". Ask: Why divide by the square root of d_k?',
-    ]
+    for user, assistant in REACTION_EXAMPLES:
+        head += [{"role": "user", "content": user}, {"role": "assistant", "content": assistant}]
+    asks = ['The candidate said: "it turns off neurons"', 'The candidate said: "softmax of q k"']
     try:
         for ask in asks:
             messages = head + [{"role": "user", "content": ask}]
             chat_model.prefix_cache = False
-            plain = "".join(chat_model.stream(messages, prefix=PREFIX, max_new_tokens=30, stop=("?",)))
+            plain = "".join(chat_model.stream(messages, prefix=PREFIX, max_new_tokens=30, stop=(".",)))
             chat_model.prefix_cache = True
             cached = [
-                "".join(chat_model.stream(messages, prefix=PREFIX, max_new_tokens=30, stop=("?",))) for _ in range(2)
+                "".join(chat_model.stream(messages, prefix=PREFIX, max_new_tokens=30, stop=(".",))) for _ in range(2)
             ]
             assert cached == [plain, plain]
         assert chat_model._cached is not None  # the head was cached once and reused
