@@ -307,11 +307,16 @@ class Voice:
 
     def prepare_soon(self) -> None:
         """:meth:`prepare` in a background thread, once: the first question is already on
-        screen and the candidate is reading it, so the ~200-token prefill costs nobody."""
+        screen and the candidate is reading it, so the ~200-token prefill costs nobody.
+
+        Not a daemon: a daemon thread still inside torch when the interpreter exits makes
+        the process abort ("terminate called without an active exception"); the exit
+        waits for the prefill instead (about a second).
+        """
         if self._prepared or not callable(getattr(self.model, "prepare", None)):
             return
         self._prepared = True
-        threading.Thread(target=self.prepare, name="viva-voice-prepare", daemon=True).start()
+        threading.Thread(target=self.prepare, name="viva-voice-prepare", daemon=False).start()
 
     def raw_reaction(self, said: str) -> str:
         """The model's reaction to ``said``, unchecked (pre-filled with ``self.prefix``)."""
