@@ -26,7 +26,7 @@ def components():
     return load_components(llm="none", chat_model=EchoInterviewer())
 
 
-SESSION = Path(__file__).parent / "__snapshots__" / "session.json"
+SESSION = Path(__file__).parent / "data" / "snapshot_session.json"
 
 
 def record_session(components):  # noqa: ANN001, ANN201
@@ -55,7 +55,7 @@ def record_session(components):  # noqa: ANN001, ANN201
 
 
 def stored_session(components):  # noqa: ANN001, ANN201
-    """The finished interview of ``__snapshots__/session.json``, saved to this test's store.
+    """The finished interview of ``data/snapshot_session.json``, saved to this test's store.
 
     A stored transcript, not one graded now: the screens are under test, not the grader,
     whose scores shift as it is tuned.  Delete the file to record it afresh."""
