@@ -118,7 +118,7 @@ def grade_prepared(grader: Grader, prepared: Sequence[Prepared]) -> list[Grade]:
         e = p.embedded
         if not small and any(w.small for w in e.windows):
             keep = [i for i, w in enumerate(e.windows) if not w.small]
-            e = Embedded(e.answer, [e.windows[i] for i in keep], e.vectors[keep], e.gist)
+            e = Embedded(e.answer, [e.windows[i] for i in keep], e.vectors[keep], e.gist, e.whole)
         out.append(grader.grade_embedded(p.rung, e))
     return out
 
@@ -246,9 +246,13 @@ def _fit_scale(grader: Grader, prepared: Sequence[Prepared], points: Logistic, w
     cal = grader.calibration
     linear = Scale(points=points)
     _with_scale(grader, cal.params, cal.beliefs, linear if which == "rubric" else cal.rubric, linear if which == "reference" else cal.reference)
-    raw = [g.raw for g in grade_prepared(grader, prepared)]
-    x, y = fit_isotonic(raw, [p.item.score for p in prepared])
-    return Scale(x, y, points, len(prepared))
+    grades = grade_prepared(grader, prepared)
+    # Only answers whose score the map decides: a stated misconception, a wrong number,
+    # "I don't know", a read-back are held down by their caps whatever the map says, and
+    # fitting through them would pull the middle of the map down for everyone else.
+    decided = [i for i, g in enumerate(grades) if g.score >= linear.score(g.raw) - 1e-6]
+    x, y = fit_isotonic([grades[i].raw for i in decided], [prepared[i].item.score for i in decided])
+    return Scale(x, y, points, len(decided))
 
 
 def _pearson(grader: Grader, prepared: Sequence[Prepared], params: GraderParams, beliefs: Logistic, points: Logistic) -> tuple[float, Calibration]:

@@ -18,6 +18,10 @@ each signal the embedding gives is checked for direction before it earns anythin
 * **the gist** - the whole answer against the whole reference, with the question's own
   words taken out of both, so reading the question back earns nothing and an answer
   that says the right thing in its own way still counts.
+* **reference-only rungs** (an ad-hoc question and reference, a public graded set) have
+  no curated points: their raw score mixes whole-answer cosine, the gist, the judge
+  reading answer and reference together, and the coverage of the reference's sentences
+  (``params.ref_*``), and has its own map to 0-5, fitted on human grades (SemEval-2013).
 * **restating the question**, **"I don't know"**, **"I already said that"**, empty and
   too-short answers are flagged (``flags``) and scored as what they are.
 
@@ -71,6 +75,14 @@ class GraderParams:
     gist_weight: float = 0.3  # share of the raw score from whole-answer agreement with the reference
     gist_lo: float = 0.2  # gist similarity (question words removed) that earns nothing...
     gist_hi: float = 0.7  # ...and full credit
+    # A rung with only a reference answer (``viva grade --reference``, public graded sets)
+    # has no curated points and paraphrases: its raw score leans on the whole answer
+    # against the whole reference.  Weights chosen on SemEval-2013 (evaluation/public.py):
+    # flat around these values, and the mix beats every signal alone on every unseen split.
+    ref_cos: float = 1.0  # cosine of the whole answer and the whole reference
+    ref_gist: float = 0.5  # ... the same with the question's words taken out of both
+    ref_judge: float = 0.3  # the judge: P(the answer asserts the reference)
+    ref_points: float = 0.2  # the key-point coverage of the reference's sentences
 
 
 @dataclass
@@ -294,6 +306,7 @@ class Embedded:
     windows: list[Window]
     vectors: np.ndarray
     gist: np.ndarray | None
+    whole: np.ndarray | None = None  # the whole answer's vector (only for reference-only rungs)
 
 
 _DONT_KNOW = re.compile(
@@ -368,15 +381,21 @@ class Grader:
         small = self.params.small_window
         wins = [windows(a, small=small) for _, a, _ in items]
         gists = [gist_text(a, f"{r.question} {asked or ''}") if ws else "" for (r, a, asked), ws in zip(items, wins)]
-        texts = [w.text for ws in wins for w in ws] + [g for g in gists if g]
+        wholes = [" ".join(a.split()) if ws and not r.key_points else "" for (r, a, _), ws in zip(items, wins)]
+        texts = [w.text for ws in wins for w in ws] + [g for g in gists if g] + [w for w in wholes if w]
         vecs = self.encoder.encode(texts) if texts else np.zeros((0, 1), dtype=np.float32)
-        out, offset, g_at = [], 0, sum(len(ws) for ws in wins)
-        for (_, answer, _), ws, g in zip(items, wins, gists):
-            gv = None
+        out, offset = [], 0
+        g_at = sum(len(ws) for ws in wins)
+        w_at = g_at + sum(1 for g in gists if g)
+        for (_, answer, _), ws, g, whole in zip(items, wins, gists, wholes):
+            gv = wv = None
             if g:
                 gv = vecs[g_at]
                 g_at += 1
-            out.append(Embedded(answer, ws, vecs[offset : offset + len(ws)], gv))
+            if whole:
+                wv = vecs[w_at]
+                w_at += 1
+            out.append(Embedded(answer, ws, vecs[offset : offset + len(ws)], gv, wv))
             offset += len(ws)
         return out
 
@@ -413,7 +432,7 @@ class Grader:
         echo = np.array([echo_ratio(w.text, questions) for w in ws])
         restating = ((q_sim >= p.restate) & (q_sim >= point_sim.max(axis=1))) | (echo >= p.echo)
 
-        self._prefetch(rung, rv, texts, point_sim, wv, restating)
+        self._prefetch(rung, rv, texts, point_sim, wv, restating, answer)
         beliefs = self._belief_candidates(rung, rv, wv, texts, point_sim, q_sim, restating)
         if collect is not None:
             collect.extend(("belief", mc.id, x) for _, mc, _, x in beliefs)
@@ -436,12 +455,17 @@ class Grader:
         gist = float(np.clip((gist_sim - p.gist_lo) / max(p.gist_hi - p.gist_lo, 1e-6), 0.0, 1.0))
         gist_weight = p.gist_weight if focus.kind == "rung" else p.gist_weight / 2
         raw = (1 - gist_weight) * coverage + gist_weight * gist
+        asserted = 0.0  # the judge on the whole answer against the reference (reference-only rungs)
+        if not rung.key_points and focus.kind == "rung":
+            raw, asserted = self._holistic(rung, rv, emb, gist_sim, raw)
         if focus.kind == "misconception":
             contradictions = []  # a challenge is judged on the belief it challenged
         raw = max(0.0, raw - p.penalty * (len(found) + len(contradictions)))
 
         relevance = float(max(point_sim.max(), ref_sim.max(), q_sim.max()))
-        if relevance < p.off_topic:
+        # A terse answer in other words ("the gap closes the circuit") can sit far from a
+        # reference in cosine; off-topic only when the judge does not read it as the reference.
+        if relevance < p.off_topic and asserted < 0.5:
             flags.append("off-topic")
             raw = 0.0
         hit_weight = sum(r.weight for r in results if r.hit and r.asked)
@@ -462,16 +486,35 @@ class Grader:
             score = self.calibration.scale(rung).score(raw)
         else:
             score = _focused_score(raw, self.calibration.scale(rung).points)
-        if "too-short" in flags:
+        # A reference-only rung's score already prices a short answer or one in the
+        # question's words (the whole-answer mix): "a closed path" can be the whole answer.
+        # Only a read-back with nothing of its own (no agreement once the question's words
+        # are taken out) is held down there.
+        reference_only = not rung.key_points
+        if "too-short" in flags and not reference_only:
             score = min(score, 1.0)
         wrong_weight = len(found) * 2.0 + sum(next(r.weight for r in results if r.id == c.point) for c in contradictions)
         if found or any(c.kind == "number" for c in contradictions) or (contradictions and wrong_weight >= hit_weight):
             score = min(score, p.mis_cap)
-        if "restates-question" in flags and not any(r.hit for r in results):
+        if "restates-question" in flags and not any(r.hit for r in results) and not (reference_only and gist_sim >= p.gist_lo):
             score = min(score, 0.5)
-        if "dont-know" in flags:
-            score = 0.0
+        if "dont-know" in flags or "off-topic" in flags:
+            score = 0.0  # a human grader's 0, whatever the bottom of the map (an ad-hoc map's is near 2)
         return Grade(round(score, 2), raw, results, found, flags, answer, contradictions, gist_sim, focus, judged_on)
+
+    def _holistic(self, rung: Rung, rv: _RungVectors, emb: Embedded, gist_sim: float, coverage: float) -> tuple[float, float]:
+        """A reference-only rung's raw score (0-1) and the judge's P(answer asserts reference).
+
+        Its key points are just the reference's sentences, so point coverage alone is a
+        weak signal; whole-answer cosine, the same with the question's words removed, and
+        the judge reading answer and reference together each see what the others miss.
+        """
+        p = self.params
+        whole = float(emb.whole @ rv.reference) if emb.whole is not None else 0.0
+        judged = self._entails([(" ".join(emb.answer.split()), rung.reference)])[0]
+        total = p.ref_cos + p.ref_gist + p.ref_judge + p.ref_points
+        mix = p.ref_cos * whole + p.ref_gist * gist_sim + p.ref_judge * judged + p.ref_points * coverage
+        return float(np.clip(mix / max(total, 1e-6), 0.0, 1.0)), judged
 
     def _misconceptions(
         self, rung: Rung, ws: list[Window], beliefs: list[tuple[int, Any, int, list[float]]], answer: str,
@@ -536,11 +579,12 @@ class Grader:
 
     def _prefetch(
         self, rung: Rung, rv: _RungVectors, texts: list[str], point_sim: np.ndarray, wv: np.ndarray, restating: np.ndarray,
+        answer: str,
     ) -> None:
         """Ask the judge about every pair this answer will need, in one batch (it caches them)."""
         if self.judge is None:
             return
-        pairs = []
+        pairs = [] if rung.key_points else [(" ".join(answer.split()), rung.reference)]
         ok = ~restating
         for j, kp in enumerate(rv.points):
             col = np.where(ok, point_sim[:, j], -1.0)

@@ -223,4 +223,6 @@ def gist_text(text: str, question: str) -> str:
     """
     q = _question_words(question)
     kept = [t.norm for t in drop_fillers(tokenize(text)) if t.norm not in q]
+    if all(w in STOPWORDS or not w.isalnum() for w in kept):
+        return ""  # the question read back: "why does a on when is" is nothing of its own
     return " ".join(kept[:GIST_WORDS])

@@ -173,6 +173,24 @@ def test_a_wrong_number_in_the_right_words_scores_low(grader) -> None:
 
 
 @pytest.mark.slow
+def test_a_reference_only_rung_credits_a_terse_right_answer_and_nothing_else(grader) -> None:
+    """Against a bare reference (SemEval's kind of item) a few right words can be the whole
+    answer: not held down as too short; reading the question back and an unrelated answer are."""
+    rung = adhoc_rung(
+        "Bulb A stays on because it is still in a closed path with the battery.",
+        "Why does bulb A stay on when switch Y is opened?",
+    )
+    terse = grader.grade(rung, "it is still in a closed path with the battery")
+    wrong = grader.grade(rung, "because switch y is the one that controls bulb b, not bulb a")
+    readback = grader.grade(rung, "why does bulb a stay on when switch y is opened")
+    unrelated = grader.grade(rung, "i really like pizza with extra cheese on fridays")
+    assert terse.score >= 3.0, terse
+    assert terse.score > wrong.score, (terse, wrong)
+    assert readback.score <= 0.5 and "restates-question" in readback.flags, readback
+    assert unrelated.score == 0.0 and "off-topic" in unrelated.flags, unrelated
+
+
+@pytest.mark.slow
 def test_naming_a_bug_to_reject_it_is_not_the_misconception(grader, bank) -> None:
     _, rung = bank.rung("activations:output-heads")
     said = (

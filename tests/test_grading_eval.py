@@ -21,13 +21,13 @@ from evaluation.calibrate import grade_prepared, held_out_report, is_held_out, l
 
 pytestmark = pytest.mark.slow
 
-PUBLIC_LIMIT = 300  # answers per unseen split (a deterministic sample; the script runs them all)
-PUBLIC_TRAIN_LIMIT = 600  # training answers per dataset for choosing the accuracy thresholds
+PUBLIC_LIMIT = 800  # answers per unseen split: all of four, a deterministic sample of unseen domains (4,562)
+PUBLIC_TRAIN_LIMIT = 1000  # training answers per dataset for choosing the accuracy thresholds
 
 # Floors at what grader v2 reaches, with a small margin; the targets (misconceptions
 # P >= 0.9 / R >= 0.8, confident wrong <= 1.5 in 90%, negation-correct >= 3 in 90%) are
 # not met yet - README "Known weak spots" says by how much.
-PEARSON_FLOOR = 0.78  # 0.80 before the cap at 1.5 (0.799 measured with it)
+PEARSON_FLOOR = 0.78  # measured 0.801 (misconceptions 0.79 / 0.65, confident wrong 64%, negation-correct 33%)
 MIS_PRECISION_FLOOR = 0.72
 MIS_RECALL_FLOOR = 0.55
 TRAP_FLOORS = {
@@ -36,7 +36,6 @@ TRAP_FLOORS = {
     "dont-know <= 0.5": 0.9,
     "long-ramble >= 2.5": 0.75,
 }
-COSINE_SLACK = 0.05  # on SciEntsBank unseen questions and domains ours is 0.025-0.035 below cosine
 
 
 @pytest.fixture(scope="module")
@@ -117,8 +116,8 @@ def test_public_human_grades_ours_beats_cosine_on_every_unseen_split(encoder, ju
     print("\n".join(r.line() for r in results))
     assert {(r.dataset, r.split) for r in results} == {(d, s) for d, splits in public.SPLITS.items() for s in splits}
     for r in results:
-        assert r.auc >= r.cosine_auc - COSINE_SLACK, r.line()
-        assert r.accuracy >= r.cosine_accuracy - COSINE_SLACK, r.line()
+        assert r.auc > r.cosine_auc, r.line()
+        assert r.accuracy > r.cosine_accuracy, r.line()
         # The scale runs the way a human grader's does: correct answers above incorrect ones.
         assert r.mean_correct > r.mean_incorrect + 0.3, r.line()
     assert sum(r.auc for r in results) > sum(r.cosine_auc for r in results), "\n".join(r.line() for r in results)
