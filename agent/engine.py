@@ -30,7 +30,7 @@ from agent.voice import Context, Voice
 from rubrics.bank import Bank
 from rubrics.grader import RUNG, Focus, Grade, Grader
 from rubrics.schema import Rung, Topic
-from viva.errors import VivaError
+from core.errors import VivaError
 
 Sink = Callable[[SessionRecord], None]
 

@@ -5,7 +5,7 @@ nothing the candidate typed is interpreted), the score, what was hit (with the w
 that hit it) and missed, misconceptions, what a strong answer says and the primer
 passage the question drew on.  Control characters in any of it (an ESC in an answer
 could rewrite the terminal that shows the file, or ``viva show``'s output) appear as
-visible escapes (:func:`viva.terminal.visible`).  JSON is the complete record, byte-exact,
+visible escapes (:func:`core.terminal.visible`).  JSON is the complete record, byte-exact,
 with a schema version; :func:`from_json` reads it back into the same :class:`SessionRecord`.
 """
 
@@ -18,7 +18,7 @@ from typing import Any
 from agent.config import LEVELS, TRACKS
 from agent.record import SessionRecord
 from agent.verdict import verdict
-from viva.errors import DataError
+from core.errors import DataError
 
 FORMAT = "viva-session"
 
@@ -95,7 +95,7 @@ def to_markdown(record: SessionRecord, bank=None, passages: dict[str, str] | Non
             lines += ["", f"**Primer ({q.passage}):** " + " ".join(passages[q.passage].split())]
     if record.closing:
         lines += ["", "---", "", record.closing]
-    from viva.terminal import visible
+    from core.terminal import visible
 
     return visible("\n".join(lines) + "\n")  # every field at once: answers, evidence, imported text
 

@@ -33,7 +33,7 @@ def load_components(
     chat_model=None,  # noqa: ANN001 - a ready ChatModel (tests, the TUI's fake) instead of loading one
 ) -> Components:
     """Load everything; ``llm='none'`` skips the LLM and uses the rubric's own wording."""
-    from viva.models import check_model_sources, ensure_offline
+    from core.models import check_model_sources, ensure_offline
 
     ensure_offline()
     # A bad path is reported now, not after the embedder and the index have loaded.
@@ -43,7 +43,7 @@ def load_components(
 
     bank = load_bank()
     progress("embedder")
-    from viva.embedding import Embedder
+    from core.embedding import Embedder
 
     encoder = Embedder.load(embedder)
     progress("judge")

@@ -48,7 +48,7 @@ from typing import Any
 
 from agent.config import LEVELS, TRACKS, SessionConfig
 from agent.record import RECORD_VERSION, Decision, Question, QuestionKind, SessionRecord, Status, Turn
-from viva.errors import DataError, VivaError
+from core.errors import DataError, VivaError
 
 try:  # POSIX
     import fcntl
@@ -558,7 +558,7 @@ class Store:
     @classmethod
     def open(cls, directory: Path | None = None) -> Store:
         if directory is None:
-            from viva.paths import DATA_ENV, data_dir
+            from core.paths import DATA_ENV, data_dir
 
             try:
                 directory = data_dir()

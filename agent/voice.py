@@ -36,7 +36,7 @@ import numpy as np
 
 from agent.llm import ChatModel, Message
 from agent.record import Question
-from viva.embedding import Encoder
+from core.embedding import Encoder
 
 SYSTEM = (
     "You are a friendly interviewer. After the candidate answers, you say one short sentence "

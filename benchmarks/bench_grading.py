@@ -43,7 +43,7 @@ def run(quick: bool = False) -> list[Result]:
     from rubrics.bank import load_bank
     from rubrics.grader import Grader
     from rubrics.judge import Judge
-    from viva.embedding import Embedder
+    from core.embedding import Embedder
 
     encoder = Embedder.load()
     graders = {"v2": Grader(encoder, judge=Judge.load())}

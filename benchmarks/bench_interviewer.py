@@ -390,7 +390,7 @@ def main(argv: list[str]) -> int:
         print_table(latency(load_components(), quick="--quick" in argv))
         return 0
     if "--judge" in argv:
-        from viva.embedding import Embedder
+        from core.embedding import Embedder
 
         print(json.dumps(judged_rows(load_cases(), Embedder.load(None)), indent=1))
         return 0

@@ -32,7 +32,7 @@ def _synthetic(base: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray
 def run(quick: bool = False) -> list[Result]:
     from knowledge.index import make_index
     from knowledge.retriever import Retriever
-    from viva.embedding import Embedder
+    from core.embedding import Embedder
 
     rows: list[Result] = []
     embedder = Embedder.load()

@@ -29,8 +29,8 @@ from rubrics.bank import Bank, load_bank
 from rubrics.learned import BELIEF_FEATURES, POINT_FEATURES, Logistic
 from rubrics.grader import Calibration, Embedded, Grade, Grader, GraderParams, Scale
 from rubrics.schema import Rung
-from viva.embedding import Encoder
-from viva.errors import DataError
+from core.embedding import Encoder
+from core.errors import DataError
 
 LABELLED_DIR = Path(__file__).resolve().parents[1] / "tests" / "data" / "graded_answers"
 TRAPS_DIR = LABELLED_DIR.parent / "graded_traps"
@@ -422,7 +422,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--keep-thresholds", action="store_true", help="skip the threshold search (use the shipped ones)")
     args = parser.parse_args(argv)
     from rubrics.judge import Judge
-    from viva.embedding import Embedder
+    from core.embedding import Embedder
 
     encoder = Embedder.load()
     grader = Grader(encoder, Calibration.load() if args.keep_thresholds else Calibration(), judge=Judge.load())

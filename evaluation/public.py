@@ -23,7 +23,7 @@ import numpy as np
 
 from rubrics.grader import Grader
 from rubrics.schema import Rung, adhoc_rung
-from viva.embedding import Encoder
+from core.embedding import Encoder
 
 DATA = Path(__file__).resolve().parent / "data" / "semeval2013"
 SPLITS = {

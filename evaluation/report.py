@@ -42,7 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from rubrics.bank import load_bank
     from rubrics.grader import Calibration, Grader
     from rubrics.judge import Judge
-    from viva.embedding import Embedder
+    from core.embedding import Embedder
 
     encoder = Embedder.load()
     judge = Judge.load()

@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-    from viva.models import resolve_embedder_path
+    from core.models import resolve_embedder_path
 
     torch.manual_seed(SEED)
     base = resolve_embedder_path(None)

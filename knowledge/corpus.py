@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from knowledge.passages import ParsedFile, Passage, parse_notes, parse_primer, slugify
-from viva.errors import DataError
-from viva.paths import data_dir
+from core.errors import DataError
+from core.paths import data_dir
 
 PRIMER_DIR = Path(__file__).resolve().parent / "corpus"
 NOTE_SUFFIXES = (".md", ".markdown", ".txt", ".text")

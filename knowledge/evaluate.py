@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from viva.errors import DataError
+from core.errors import DataError
 
 QUESTIONS = Path(__file__).resolve().parents[1] / "tests" / "data" / "retrieval_questions.yaml"
 
@@ -65,7 +65,7 @@ def evaluate(retriever, questions: Sequence[dict], ks: Sequence[int] = (1, 3, 5)
 def main(argv: Sequence[str] | None = None) -> int:
     argparse.ArgumentParser(prog="python -m knowledge.evaluate", description=__doc__).parse_args(argv)
     from knowledge.retriever import Retriever
-    from viva.embedding import Embedder
+    from core.embedding import Embedder
 
     report = evaluate(Retriever.load(Embedder.load(), include_notes=False), load_questions())
     print("\n".join(report.lines()))

@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from viva.embedding import Encoder
-from viva.paths import cache_dir
+from core.embedding import Encoder
+from core.paths import cache_dir
 
 EXACT_LIMIT = 50_000
 HNSW_M = 32

@@ -17,7 +17,7 @@ import numpy as np
 from knowledge.corpus import Corpus, load_corpus
 from knowledge.index import VectorIndex, build_or_load
 from knowledge.passages import Passage
-from viva.embedding import Encoder
+from core.embedding import Encoder
 
 
 @dataclass(frozen=True)

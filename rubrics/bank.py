@@ -20,7 +20,7 @@ import yaml
 from pydantic import ValidationError
 
 from rubrics.schema import Rung, Topic
-from viva.errors import DataError
+from core.errors import DataError
 
 BANK_DIR = Path(__file__).resolve().parent / "bank"
 

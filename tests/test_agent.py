@@ -19,7 +19,7 @@ from agent.record import SessionRecord
 from agent.voice import Voice, check_question, tidy
 from rubrics.bank import Bank, parse_topic
 from rubrics.grader import Grade, MisconceptionResult, PointResult
-from viva.errors import VivaError
+from core.errors import VivaError
 
 
 def ladder_yaml(topic: str, tracks_by_depth: dict[int, str]) -> str:

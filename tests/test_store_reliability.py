@@ -25,7 +25,7 @@ from conftest import REPO, venv_bin
 from test_agent import interview, run
 from test_store import finished_record
 from viva.cli import main
-from viva.errors import DataError
+from core.errors import DataError
 
 MOVE_ASIDE = "move it aside"
 

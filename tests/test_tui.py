@@ -152,7 +152,7 @@ def test_a_whole_interview(components) -> None:
             await wait_until(pilot, lambda: isinstance(app.screen, ReviewScreen))
             await pilot.press("e")
             await pilot.pause()
-            from viva.paths import data_dir
+            from core.paths import data_dir
 
             assert (data_dir() / "exports" / f"viva-{iv.record.id}.md").is_file()
 

@@ -70,7 +70,7 @@ class VivaApp(App[None]):
     @work(thread=True, exclusive=True, group="models")
     def load_components(self) -> None:
         from agent.session import load_components
-        from viva.errors import VivaError
+        from core.errors import VivaError
 
         def progress(step: str) -> None:
             if step != "ready":  # "ready" only once self.components is set (below)
@@ -98,7 +98,7 @@ class VivaApp(App[None]):
         return self._store
 
     def settings(self) -> dict[str, Any]:
-        from viva.paths import data_dir
+        from core.paths import data_dir
 
         path = data_dir() / "settings.json"
         try:
@@ -108,7 +108,7 @@ class VivaApp(App[None]):
             return {}
 
     def save_settings(self, **values: Any) -> None:
-        from viva.paths import data_dir
+        from core.paths import data_dir
 
         path = data_dir() / "settings.json"
         data = self.settings() | values
@@ -121,7 +121,7 @@ class VivaApp(App[None]):
             self.notify(f"Could not save settings: {exc}", severity="warning")
 
     def offer_resume(self) -> None:
-        from viva.errors import VivaError
+        from core.errors import VivaError
 
         try:
             unfinished = self.store.unfinished()

@@ -22,7 +22,7 @@ def export_record(record) -> list[Path]:  # noqa: ANN001
     from agent.export import to_json, to_markdown
     from knowledge.corpus import load_corpus
     from rubrics.bank import load_bank
-    from viva.paths import data_dir
+    from core.paths import data_dir
 
     out = data_dir() / "exports"
     out.mkdir(parents=True, exist_ok=True)

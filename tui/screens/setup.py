@@ -110,7 +110,7 @@ class SetupScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="topics")
     def load_topics(self) -> None:
         from rubrics.bank import load_bank
-        from viva.errors import VivaError
+        from core.errors import VivaError
 
         try:
             bank = load_bank()
@@ -204,7 +204,7 @@ class SetupScreen(Screen[None]):
             self.query_one("#start", Button).label = "Starting..."
             self._show_loading(app.loading)  # type: ignore[attr-defined]
             return
-        from viva.errors import VivaError
+        from core.errors import VivaError
 
         try:
             interview = app.components.interview(config, sink=app.store.save, record=record)  # type: ignore[attr-defined]

@@ -54,7 +54,7 @@ def answer_stream(stdin: TextIO) -> TextIO:
 
 def read_answers(stream: TextIO) -> Iterator[str | None]:
     """Yield answers (lines up to a blank line); ``None`` at end of input."""
-    from viva.terminal import valid_text
+    from core.terminal import valid_text
 
     lines: list[str] = []
     for line in stream:
@@ -84,7 +84,7 @@ def run_ask(args: argparse.Namespace) -> int:
     store = Store.open()
     record = store.resume(args.resume) if args.resume else None  # leased to this process: a second resume is refused
     if record is not None and record.status != "active":
-        from viva.errors import VivaError
+        from core.errors import VivaError
 
         raise VivaError(f"session {record.id} is {record.status}; only an unfinished session can be resumed")
     if record is None:
@@ -124,7 +124,7 @@ def run_ask(args: argparse.Namespace) -> int:
 
 
 def _one_line(text: str) -> str:
-    from viva.terminal import visible
+    from core.terminal import visible
 
     return " ".join(visible(text).split())
 

@@ -90,7 +90,7 @@ def run_export(args: argparse.Namespace) -> int:
 
 def run_import(args: argparse.Namespace) -> int:
     from agent.export import from_json
-    from viva.errors import DataError
+    from core.errors import DataError
 
     path = Path(args.file)
     try:
@@ -110,7 +110,7 @@ def run_delete(args: argparse.Namespace) -> int:
     sid = store.resolve(args.id)
     if not args.yes:
         if not sys.stdin.isatty():
-            from viva.errors import VivaError
+            from core.errors import VivaError
 
             raise VivaError("refusing to delete without confirmation; add --yes")
         if input(f"Delete session {sid}? [y/N] ").strip().lower() not in {"y", "yes"}:

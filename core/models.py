@@ -31,8 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from viva.errors import ModelError
-from viva.paths import cache_dir
+from core.errors import ModelError
+from core.paths import cache_dir
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from sentence_transformers import SentenceTransformer

@@ -41,7 +41,7 @@ class Embedder:
 
     @classmethod
     def load(cls, source: str | os.PathLike[str] | None = None) -> Embedder:
-        from viva.models import load_embedder, resolve_embedder_path
+        from core.models import load_embedder, resolve_embedder_path
 
         path = resolve_embedder_path(source)
         model = load_embedder(path)
