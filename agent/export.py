@@ -74,13 +74,23 @@ def to_markdown(record: SessionRecord, bank=None, passages: dict[str, str] | Non
     passages = passages or {}
     for t in record.turns:
         q = t.question
-        lines += ["", f"## {t.index + 1}. {q.topic} / {q.rung} (depth {q.depth}, {q.kind})", "", f"**Q:** {q.text or q.intended}", ""]
+        lines += [
+            "",
+            f"## {t.index + 1}. {q.topic} / {q.rung} (depth {q.depth}, {q.kind})",
+            "",
+            f"**Q:** {q.text or q.intended}",
+            "",
+        ]
         if t.skipped:
             lines.append("*Skipped.*")
         else:
             lines += [_fence(t.answer) if t.answer.strip() else "*No answer.*", ""]
             v = verdict(t)
-            lines.append(f"**Score:** {v.score:.1f} / 5 on {v.judged_on}" + (" (hint used)" if v.hinted else "") + (f"; {', '.join(v.flag_text)}" if v.flags else ""))
+            lines.append(
+                f"**Score:** {v.score:.1f} / 5 on {v.judged_on}"
+                + (" (hint used)" if v.hinted else "")
+                + (f"; {', '.join(v.flag_text)}" if v.flags else "")
+            )
             lines.append("")
             lines += [f"- hit: {p.text} (\"{_inline(p.evidence or '')}\")" for p in v.hits]
             lines += [f"- missed: {p.text}" for p in v.missed]

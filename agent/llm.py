@@ -88,10 +88,6 @@ class GenerationStats:
     first_token_s: float | None = None
     total_s: float = 0.0
 
-    @property
-    def tokens_per_s(self) -> float:
-        return self.new_tokens / self.total_s if self.total_s > 0 else 0.0
-
 
 class _StopOnText:
     """A stopping criterion: stop at any stop string in the new text, or when cancelled.

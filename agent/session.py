@@ -9,21 +9,28 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from agent.config import SessionConfig
 from agent.engine import Interview, Sink
 from agent.record import SessionRecord
 
+if TYPE_CHECKING:  # the real modules import torch and faiss: loaded in load_components
+    from agent.voice import Voice
+    from knowledge.retriever import Retriever
+    from rubrics.bank import Bank
+    from rubrics.grader import Grader
+
 
 @dataclass
 class Components:
-    bank: object  # rubrics.bank.Bank
-    grader: object  # rubrics.grader.Grader
-    retriever: object  # knowledge.retriever.Retriever
-    voice: object  # agent.voice.Voice
+    bank: Bank
+    grader: Grader
+    retriever: Retriever
+    voice: Voice
 
     def interview(self, config: SessionConfig, *, sink: Sink | None = None, record: SessionRecord | None = None) -> Interview:
-        return Interview(config, self.bank, self.grader, self.voice, self.retriever, sink=sink, record=record)  # type: ignore[arg-type]
+        return Interview(config, self.bank, self.grader, self.voice, self.retriever, sink=sink, record=record)
 
 
 def load_components(

@@ -8,11 +8,10 @@ how many texts it has encoded so tests can prove a cache hit did no embedding.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import hashlib
 import os
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol

@@ -7,19 +7,16 @@ are exercised end to end in ``test_ask.py``.
 
 from __future__ import annotations
 
-import textwrap
-
-import numpy as np
 import pytest
 
 from agent.config import SessionConfig
 from agent.engine import Interview, plan_topics
-from agent.fakes import BagOfWordsEncoder, EchoInterviewer, Lecturer
+from agent.fakes import BagOfWordsEncoder, EchoInterviewer
 from agent.record import SessionRecord
 from agent.voice import Voice, check_question, tidy
+from core.errors import VivaError
 from rubrics.bank import Bank, parse_topic
 from rubrics.grader import Grade, MisconceptionResult, PointResult
-from core.errors import VivaError
 
 
 def ladder_yaml(topic: str, tracks_by_depth: dict[int, str]) -> str:
@@ -76,7 +73,16 @@ class ScriptedGrader:
         kind = answer.strip()
         hit = {"strong": {"a", "b"}, "partial": {"a"}, "b": {"b"}, "wrong": {"a"}}.get(kind, set())
         points = [
-            PointResult(k.id, k.text, k.weight, 0.9 if k.id in hit else 0.2, 1.0 if k.id in hit else 0.0, k.id in hit, kind if k.id in hit else None, (0, len(kind)) if k.id in hit else None)
+            PointResult(
+                k.id,
+                k.text,
+                k.weight,
+                0.9 if k.id in hit else 0.2,
+                1.0 if k.id in hit else 0.0,
+                k.id in hit,
+                kind if k.id in hit else None,
+                (0, len(kind)) if k.id in hit else None,
+            )
             for k in rung.effective_key_points()
         ]
         mis = [MisconceptionResult("wrong", "A wrong belief", "The truth", 0.9, kind, (0, len(kind)))] if kind == "wrong" else []
@@ -298,7 +304,9 @@ def test_tidy_keeps_the_first_question_only() -> None:
 
 def test_every_turn_reaches_the_sink_before_the_next_question() -> None:
     seen: list[int] = []
-    iv = interview(SessionConfig(track="applied-nlp", level="middle", n_topics=2, seed=2), sink=lambda r: seen.append(len(r.turns)))
+    iv = interview(
+        SessionConfig(track="applied-nlp", level="middle", n_topics=2, seed=2), sink=lambda r: seen.append(len(r.turns))
+    )
     for i, answer in enumerate(["partial", "strong", "weak", "weak"]):
         if iv.done:
             break

@@ -10,9 +10,9 @@ import json
 from pathlib import Path
 
 import pytest
+from test_tui import SIZE, settle, start, wait_until
 
 from agent.fakes import EchoInterviewer
-from test_tui import SIZE, settle, start, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -33,7 +33,9 @@ def record_session(components):  # noqa: ANN001, ANN201
     """A finished interview with fixed times, as the engine records it."""
     from agent.config import SessionConfig
 
-    iv = components.interview(SessionConfig(track="applied-nlp", level="junior", topics=("dropout", "optimizers"), max_follow_ups=1))
+    iv = components.interview(
+        SessionConfig(track="applied-nlp", level="junior", topics=("dropout", "optimizers"), max_follow_ups=1)
+    )
     answers = [
         "um so dropout randomly switches off some units on each training step so they can't co-adapt, and at inference it's off",
         "[bold]not sure[/] honestly",
@@ -82,7 +84,12 @@ sizes = pytest.mark.parametrize("size", list(SIZES.values()), ids=list(SIZES))
 @sizes
 def test_setup_screen(snap_compare, components, size) -> None:
     async def ready(pilot) -> None:  # noqa: ANN001
-        await wait_until(pilot, lambda: bool(pilot.app.screen.query("SelectionList")) and pilot.app.screen.query_one("SelectionList").option_count > 0)
+        await wait_until(
+            pilot,
+            lambda: (
+                bool(pilot.app.screen.query("SelectionList")) and pilot.app.screen.query_one("SelectionList").option_count > 0
+            ),
+        )
 
     assert snap_compare(app_for(components), terminal_size=size, run_before=ready)
 

@@ -28,7 +28,9 @@ HANG_S = 900.0
 
 
 def _where(app) -> str:  # noqa: ANN001
-    return f"screen stack: {[type(s).__name__ for s in app.screen_stack]}, workers: {[(w.name, w.state.name) for w in app.workers]}"
+    return (
+        f"screen stack: {[type(s).__name__ for s in app.screen_stack]}, workers: {[(w.name, w.state.name) for w in app.workers]}"
+    )
 
 
 async def _guarded(pilot, waiting, what: str) -> None:  # noqa: ANN001
@@ -685,7 +687,9 @@ def test_answer_a_reviewed_question_again_and_compare(components) -> None:
             await pilot.press("a")
             await wait_until(pilot, lambda: isinstance(app.screen, AnswerAgainScreen))
             again = app.screen
-            again.query_one("#again-answer", TextArea).text = "dropout randomly zeroes a fraction of the units on each training step and is off at inference"
+            again.query_one(
+                "#again-answer", TextArea
+            ).text = "dropout randomly zeroes a fraction of the units on each training step and is off at inference"
             await pilot.press("ctrl+s")
             await settle(pilot)
             assert again.result is not None and again.result.score >= iv.record.turns[0].score

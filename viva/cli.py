@@ -22,9 +22,9 @@ import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
+from core.errors import VivaError
 from viva import __version__
 from viva.commands import COMMANDS
-from core.errors import VivaError
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -49,9 +49,9 @@ def _read_answer(arg: str) -> str:
 
 
 def _grader(args: argparse.Namespace):  # noqa: ANN202 - rubrics types stay out of the import path
+    from core.embedding import Embedder
     from rubrics.grader import Grader
     from rubrics.judge import Judge
-    from core.embedding import Embedder
 
     return Grader(Embedder.load(args.embedder), judge=Judge.load())
 
@@ -136,10 +136,10 @@ def _parse(stream: IO[bytes]) -> Iterator[_Item | dict[str, Any]]:
     """Each input line as an item to grade, or an error line for the output."""
     from pydantic import ValidationError
 
-    from rubrics.bank import load_bank
-    from rubrics.schema import adhoc_rung
     from core.errors import VivaError
     from core.terminal import valid_text
+    from rubrics.bank import load_bank
+    from rubrics.schema import adhoc_rung
 
     bank = None
     adhoc: dict[tuple[str, str], Any] = {}
@@ -221,7 +221,9 @@ def _result(item: _Item, grade: Any) -> dict[str, Any]:
             for p in data["key_points"]
         ],
         "misconceptions": [{"id": m["id"], "text": m["text"], "evidence": m["evidence"]} for m in data["misconceptions"]],
-        "contradictions": [{"point": c["point"], "reason": c["reason"], "evidence": c["evidence"]} for c in data["contradictions"]],
+        "contradictions": [
+            {"point": c["point"], "reason": c["reason"], "evidence": c["evidence"]} for c in data["contradictions"]
+        ],
     }
     return out
 

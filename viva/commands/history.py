@@ -57,7 +57,10 @@ def run_history(args: argparse.Namespace) -> int:
     for r in rows:
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(r.started_at))
         score = f"{r.overall:.1f}" if r.overall is not None else "-"
-        print(f"{r.id:<12}  {when:<16}  {r.track:<17}  {r.level:<6}  {score:>5}  {r.duration_s / 60:>4.0f}  {r.status:<9}  {', '.join(r.topics)}")
+        print(
+            f"{r.id:<12}  {when:<16}  {r.track:<17}  {r.level:<6}  {score:>5}  "
+            f"{r.duration_s / 60:>4.0f}  {r.status:<9}  {', '.join(r.topics)}"
+        )
     return 0
 
 

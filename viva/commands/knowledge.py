@@ -82,8 +82,8 @@ def _print_files(files, name, passages: bool) -> None:  # noqa: ANN001
 
 
 def run_search(args: argparse.Namespace) -> int:
-    from knowledge.retriever import Retriever
     from core.embedding import Embedder
+    from knowledge.retriever import Retriever
 
     if args.k < 1:
         from core.errors import VivaError
