@@ -3,8 +3,8 @@
 Two checks keep them pointing one way.  One imports every module below ``tui`` in a fresh
 interpreter and asserts Textual was not loaded (the engine stays headless).  The other
 reads every module below the CLI with :mod:`ast` and fails on an import that points up:
-nothing below imports ``viva`` (the CLI) or ``tui``, knowledge and rubrics do not import
-agent, and core imports no other package of viva.
+nothing below imports ``viva`` (the CLI) or ``tui``, knowledge and rubrics import neither
+agent nor each other, and core imports no other package of viva.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ HEADLESS = ("core", "agent", "knowledge", "rubrics")
 # package -> the top-level packages of this project it must not import
 FORBIDDEN = {
     "core": {"viva", "tui", "agent", "knowledge", "rubrics"},
-    "knowledge": {"viva", "tui", "agent"},
-    "rubrics": {"viva", "tui", "agent"},
+    "knowledge": {"viva", "tui", "agent", "rubrics"},
+    "rubrics": {"viva", "tui", "agent", "knowledge"},
     "agent": {"viva", "tui"},
     "tui": {"viva"},
 }
