@@ -42,6 +42,15 @@ def encoder():
     return Embedder.load()
 
 
+@pytest.fixture(scope="module")
+def components():
+    """The app's components with the real embedder and judge and a fake LLM (fast replies)."""
+    from agent.fakes import EchoInterviewer
+    from agent.session import load_components
+
+    return load_components(llm="none", chat_model=EchoInterviewer())
+
+
 @pytest.fixture(scope="session")
 def chat_model():
     from agent.llm import TransformersChatModel

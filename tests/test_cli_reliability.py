@@ -155,7 +155,7 @@ def test_visible_escapes_controls_and_keeps_newlines_tabs_and_text() -> None:
 
 
 def _record(answers: list[str]):  # noqa: ANN202 - a finished SessionRecord with evidence quoting the answer
-    from test_agent import interview, run
+    from helpers import interview, run
 
     iv = interview(SessionConfig(track="applied-nlp", level="junior", topics=("alpha",)))
     run(iv, ["strong", *answers])

@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 from conftest import REPO, venv_bin
-from test_store import NASTY, finished_record
+from helpers import NASTY, finished_record
 
 from agent.export import from_json, to_json, to_markdown
 from agent.store import Store

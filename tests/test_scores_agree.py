@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from test_agent import interview, run
+from helpers import interview, run
 
 from agent.config import SessionConfig
 from agent.export import to_markdown

@@ -10,20 +10,11 @@ import json
 from pathlib import Path
 
 import pytest
-from test_tui import SIZE, settle, start, wait_until
-
-from agent.fakes import EchoInterviewer
+from helpers import SIZE, settle, start, wait_until
 
 pytestmark = pytest.mark.slow
 
 FIXED = 1_790_000_000.0  # 2026-09-21: a fixed date so history rows do not change
-
-
-@pytest.fixture(scope="module")
-def components():
-    from agent.session import load_components
-
-    return load_components(llm="none", chat_model=EchoInterviewer())
 
 
 SESSION = Path(__file__).parent / "data" / "snapshot_session.json"

@@ -8,19 +8,10 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from test_agent import interview, run
+from helpers import NASTY, finished_record, interview, run
 
 from agent.config import SessionConfig
-from agent.record import SessionRecord
 from agent.store import DB_NAME, SCHEMA_VERSION, Store, StoreError
-
-NASTY = "[bold]x[/] [link=http://e.vil]y[/link] **md** `code` \x00\x07\x1b[31m émoji 🧠 \u202e rtl\n" + "a" * 100_000
-
-
-def finished_record(answers: list[str] | None = None) -> SessionRecord:
-    iv = interview(SessionConfig(track="applied-nlp", level="junior", topics=("alpha", "beta"), max_follow_ups=2))
-    run(iv, answers or ["strong", "partial", "b", "weak", "weak"])
-    return iv.record
 
 
 def test_save_and_load_round_trip(tmp_path: Path) -> None:

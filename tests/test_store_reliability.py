@@ -19,8 +19,7 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO, venv_bin
-from test_agent import interview, run
-from test_store import finished_record
+from helpers import finished_record, interview, run
 
 from agent.config import SessionConfig
 from agent.store import DB_NAME, MIGRATIONS, SCHEMA_VERSION, SessionInUse, Store, StoreError

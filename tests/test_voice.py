@@ -11,7 +11,7 @@ import threading
 from collections.abc import Iterator, Sequence
 
 import pytest
-from test_agent import ScriptedGrader, make_bank
+from helpers import ScriptedGrader, make_bank
 
 from agent.config import SessionConfig
 from agent.engine import Interview, closing_remark
