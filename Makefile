@@ -14,7 +14,7 @@ TORCH  := torch==2.13.0
 
 help:
 	@echo "make run    install (first time) and open viva"
-	@echo "make test   install (first time) and run the test suite"
+	@echo "make test   install (first time), then ruff, mypy and the test suite"
 	@echo "make bench  run the benchmarks and print one table"
 	@echo "make clean  remove the virtual environment"
 
@@ -40,7 +40,10 @@ install: $(VENV)/.stamp-app
 run: $(VENV)/.stamp-app
 	@$(BIN)/viva
 
+# Lint and type-check first: any finding fails the target before the (long) suite runs.
 test: $(VENV)/.stamp-test
+	@$(BIN)/ruff check .
+	@$(BIN)/mypy
 	@$(BIN)/python -m pytest -q
 
 bench: $(VENV)/.stamp-app

@@ -55,7 +55,7 @@ class SessionConfig:
     show_scores: bool = True  # the TUI's "scores as you go" toggle; the engine ignores it
 
     def __post_init__(self) -> None:
-        from viva.errors import VivaError
+        from core.errors import VivaError
 
         if self.track not in TRACKS:
             raise VivaError(f"unknown track '{self.track}' (choose from: {', '.join(TRACKS)})")

@@ -25,12 +25,12 @@ from dataclasses import dataclass, replace
 
 from agent.config import SessionConfig
 from agent.policy import TopicState, apply, decide, start_index
-from agent.record import Decision, Question, SessionRecord, Turn
+from agent.record import Decision, Question, QuestionKind, SessionRecord, Turn
 from agent.voice import Context, Voice
+from core.errors import VivaError
 from rubrics.bank import Bank
 from rubrics.grader import RUNG, Focus, Grade, Grader
 from rubrics.schema import Rung, Topic
-from viva.errors import VivaError
 
 Sink = Callable[[SessionRecord], None]
 
@@ -46,7 +46,9 @@ def plan_topics(bank: Bank, config: SessionConfig) -> list[str]:
             raise VivaError(f"unknown topic(s): {', '.join(unknown)} (see `viva rubrics list`)")
         off = [t for t in config.topics if not askable(bank.topic(t))]
         if off:
-            raise VivaError(f"topic(s) not on the {config.track} track: {', '.join(off)} (see `viva rubrics list --track {config.track}`)")
+            raise VivaError(
+                f"topic(s) not on the {config.track} track: {', '.join(off)} (see `viva rubrics list --track {config.track}`)"
+            )
         return list(dict.fromkeys(config.topics))
     pool = sorted(t.topic for t in bank if askable(t))
     rng = random.Random(config.seed)
@@ -126,7 +128,11 @@ class Interview:
             q.passage = state.rung.passages[0]
         lead = ""
         if q.kind == "opening":
-            lead = f"Next topic: {state.topic.title.lower()}." if self.record.turns else f"Let's talk about {state.topic.title.lower()}."
+            lead = (
+                f"Next topic: {state.topic.title.lower()}."
+                if self.record.turns
+                else f"Let's talk about {state.topic.title.lower()}."
+            )
         # Every chunk the voice yields is final: q.text is exactly what was streamed.
         yield from self.voice.phrase(q, context=self._reaction_context(q), lead=lead)
         self._asked.shown_at = time.monotonic()
@@ -270,11 +276,11 @@ class Interview:
         self.pending = self._question(self._state.rung, "opening", self._state.rung.question)
 
     def _question(
-        self, rung: Rung, kind: str, intended: str, key_point: str | None = None, misconception: str | None = None
+        self, rung: Rung, kind: QuestionKind, intended: str, key_point: str | None = None, misconception: str | None = None
     ) -> Question:
         assert self._state is not None
         return Question(
-            self._state.topic.topic, rung.id, rung.depth, kind, intended, key_point=key_point, misconception=misconception,  # type: ignore[arg-type]
+            self._state.topic.topic, rung.id, rung.depth, kind, intended, key_point=key_point, misconception=misconception,
         )
 
     def _replay(self) -> None:

@@ -5,7 +5,7 @@ nothing the candidate typed is interpreted), the score, what was hit (with the w
 that hit it) and missed, misconceptions, what a strong answer says and the primer
 passage the question drew on.  Control characters in any of it (an ESC in an answer
 could rewrite the terminal that shows the file, or ``viva show``'s output) appear as
-visible escapes (:func:`viva.terminal.visible`).  JSON is the complete record, byte-exact,
+visible escapes (:func:`core.terminal.visible`).  JSON is the complete record, byte-exact,
 with a schema version; :func:`from_json` reads it back into the same :class:`SessionRecord`.
 """
 
@@ -18,7 +18,7 @@ from typing import Any
 from agent.config import LEVELS, TRACKS
 from agent.record import SessionRecord
 from agent.verdict import verdict
-from viva.errors import DataError
+from core.errors import DataError
 
 FORMAT = "viva-session"
 
@@ -74,13 +74,23 @@ def to_markdown(record: SessionRecord, bank=None, passages: dict[str, str] | Non
     passages = passages or {}
     for t in record.turns:
         q = t.question
-        lines += ["", f"## {t.index + 1}. {q.topic} / {q.rung} (depth {q.depth}, {q.kind})", "", f"**Q:** {q.text or q.intended}", ""]
+        lines += [
+            "",
+            f"## {t.index + 1}. {q.topic} / {q.rung} (depth {q.depth}, {q.kind})",
+            "",
+            f"**Q:** {q.text or q.intended}",
+            "",
+        ]
         if t.skipped:
             lines.append("*Skipped.*")
         else:
             lines += [_fence(t.answer) if t.answer.strip() else "*No answer.*", ""]
             v = verdict(t)
-            lines.append(f"**Score:** {v.score:.1f} / 5 on {v.judged_on}" + (" (hint used)" if v.hinted else "") + (f"; {', '.join(v.flag_text)}" if v.flags else ""))
+            lines.append(
+                f"**Score:** {v.score:.1f} / 5 on {v.judged_on}"
+                + (" (hint used)" if v.hinted else "")
+                + (f"; {', '.join(v.flag_text)}" if v.flags else "")
+            )
             lines.append("")
             lines += [f"- hit: {p.text} (\"{_inline(p.evidence or '')}\")" for p in v.hits]
             lines += [f"- missed: {p.text}" for p in v.missed]
@@ -95,7 +105,7 @@ def to_markdown(record: SessionRecord, bank=None, passages: dict[str, str] | Non
             lines += ["", f"**Primer ({q.passage}):** " + " ".join(passages[q.passage].split())]
     if record.closing:
         lines += ["", "---", "", record.closing]
-    from viva.terminal import visible
+    from core.terminal import visible
 
     return visible("\n".join(lines) + "\n")  # every field at once: answers, evidence, imported text
 

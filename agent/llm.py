@@ -3,7 +3,7 @@
 The engine only needs one thing from a model: *stream the continuation of a short chat,
 token by token, and stop when told*.  :class:`ChatModel` is that protocol.  Tests and
 the policy simulator plug in a scripted fake; the app plugs in
-:class:`TransformersChatModel`, which wraps whatever :func:`viva.models.load_llm`
+:class:`TransformersChatModel`, which wraps whatever :func:`core.models.load_llm`
 loaded (the shipped SmolLM2-135M or a user's ``--llm``).
 
 Streaming matters for the feel of the interview: the first token should reach the
@@ -88,10 +88,6 @@ class GenerationStats:
     first_token_s: float | None = None
     total_s: float = 0.0
 
-    @property
-    def tokens_per_s(self) -> float:
-        return self.new_tokens / self.total_s if self.total_s > 0 else 0.0
-
 
 class _StopOnText:
     """A stopping criterion: stop at any stop string in the new text, or when cancelled.
@@ -141,7 +137,7 @@ class TransformersChatModel:
         default model; ``None`` means "when it is there, the model is the default one
         and ``VIVA_VOICE_ADAPTER`` is not 0".
         """
-        from viva.models import load_llm
+        from core.models import load_llm
 
         loaded = load_llm(source)
         model, name = loaded.model, loaded.name

@@ -100,10 +100,6 @@ class PersonaResult:
     def mean(self) -> float:
         return sum(self.scores) / len(self.scores) if self.scores else 0.0
 
-    @property
-    def fallback_rate(self) -> float:
-        return self.fallbacks / self.phrased if self.phrased else 0.0
-
 
 def simulate(components, persona: str, config: SessionConfig, seed: int = 0) -> PersonaResult:  # noqa: ANN001
     """Run one whole interview with a persona; returns its scores and interviewer stats."""

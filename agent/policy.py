@@ -71,15 +71,24 @@ def decide(
     fresh = [m for m in misconceptions if m not in state.challenged]
     if fresh and not at_cap:
         mc = next(m for m in rung.misconceptions if m.id == fresh[0])
-        return Decision("challenge", f"The answer states a misconception ({mc.text!r}); challenge it.", rung.id, misconception=mc.id)
+        return Decision(
+            "challenge", f"The answer states a misconception ({mc.text!r}); challenge it.", rung.id, misconception=mc.id
+        )
 
     if score >= bar.strong:
         if state.index + 1 < len(state.ladder):
             if at_cap:
-                return Decision("next-topic", f"Strong answer ({score:.1f} >= {bar.strong}), but the follow-up cap ({config.max_follow_ups}) is reached.")
+                return Decision(
+                    "next-topic",
+                    f"Strong answer ({score:.1f} >= {bar.strong}), but the follow-up cap ({config.max_follow_ups}) is reached.",
+                )
             nxt = state.ladder[state.index + 1]
-            return Decision("deeper", f"Strong answer ({score:.1f} >= {bar.strong}): go one rung deeper (depth {nxt.depth}).", nxt.id)
-        return Decision("next-topic", f"Strong answer ({score:.1f}) at the deepest rung this session allows (depth {rung.depth}).")
+            return Decision(
+                "deeper", f"Strong answer ({score:.1f} >= {bar.strong}): go one rung deeper (depth {nxt.depth}).", nxt.id
+            )
+        return Decision(
+            "next-topic", f"Strong answer ({score:.1f}) at the deepest rung this session allows (depth {rung.depth})."
+        )
 
     if empty or score < bar.weak:
         why = "No answer" if empty else f"Weak answer ({score:.1f} < {bar.weak})"
@@ -93,7 +102,9 @@ def decide(
 
     unprobed = [k for k in missed if f"{rung.id}/{k}" not in state.probed]
     if unprobed and not at_cap:
-        return Decision("probe", f"Partial answer ({score:.1f}): probe the missed point '{unprobed[0]}'.", rung.id, key_point=unprobed[0])
+        return Decision(
+            "probe", f"Partial answer ({score:.1f}): probe the missed point '{unprobed[0]}'.", rung.id, key_point=unprobed[0]
+        )
     why = "the follow-up cap is reached" if at_cap else "every missed point has been probed"
     return Decision("next-topic", f"Partial answer ({score:.1f}), and {why}: move on.")
 

@@ -8,6 +8,7 @@ imports Textual or a model; the question bank is loaded once, on first use.
 from __future__ import annotations
 
 import time
+
 from agent.config import LEVELS, TRACKS
 
 STRONG, PARTIAL = 3.5, 2.0  # the colour bands of a 0-5 score

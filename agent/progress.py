@@ -83,11 +83,17 @@ def progress(store: Store, bank=None) -> Progress:  # noqa: ANN001 - rubrics.ban
         report.never = sorted(set(bank.topics) - set(report.topics))
     weakest = report.weakest(1)
     if weakest and weakest[0].recent < 3.0:
-        report.suggestion = f"practise {weakest[0].topic} (recent score {weakest[0].recent:.1f}): `viva ask --topic {weakest[0].topic}`"
+        report.suggestion = (
+            f"practise {weakest[0].topic} (recent score {weakest[0].recent:.1f}): `viva ask --topic {weakest[0].topic}`"
+        )
     elif report.never:
-        report.suggestion = f"try a topic you have not practised yet, such as {report.never[0]}: `viva ask --topic {report.never[0]}`"
+        report.suggestion = (
+            f"try a topic you have not practised yet, such as {report.never[0]}: `viva ask --topic {report.never[0]}`"
+        )
     elif weakest:
-        report.suggestion = f"everything is at 3.0 or better; push depth with `viva ask --level senior --topic {weakest[0].topic}`"
+        report.suggestion = (
+            f"everything is at 3.0 or better; push depth with `viva ask --level senior --topic {weakest[0].topic}`"
+        )
     else:
         report.suggestion = "start with `viva` or `viva ask`"
     return report

@@ -9,21 +9,28 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from agent.config import SessionConfig
 from agent.engine import Interview, Sink
 from agent.record import SessionRecord
 
+if TYPE_CHECKING:  # the real modules import torch and faiss: loaded in load_components
+    from agent.voice import Voice
+    from knowledge.retriever import Retriever
+    from rubrics.bank import Bank
+    from rubrics.grader import Grader
+
 
 @dataclass
 class Components:
-    bank: object  # rubrics.bank.Bank
-    grader: object  # rubrics.grader.Grader
-    retriever: object  # knowledge.retriever.Retriever
-    voice: object  # agent.voice.Voice
+    bank: Bank
+    grader: Grader
+    retriever: Retriever
+    voice: Voice
 
     def interview(self, config: SessionConfig, *, sink: Sink | None = None, record: SessionRecord | None = None) -> Interview:
-        return Interview(config, self.bank, self.grader, self.voice, self.retriever, sink=sink, record=record)  # type: ignore[arg-type]
+        return Interview(config, self.bank, self.grader, self.voice, self.retriever, sink=sink, record=record)
 
 
 def load_components(
@@ -33,7 +40,7 @@ def load_components(
     chat_model=None,  # noqa: ANN001 - a ready ChatModel (tests, the TUI's fake) instead of loading one
 ) -> Components:
     """Load everything; ``llm='none'`` skips the LLM and uses the rubric's own wording."""
-    from viva.models import check_model_sources, ensure_offline
+    from core.models import check_model_sources, ensure_offline
 
     ensure_offline()
     # A bad path is reported now, not after the embedder and the index have loaded.
@@ -43,7 +50,7 @@ def load_components(
 
     bank = load_bank()
     progress("embedder")
-    from viva.embedding import Embedder
+    from core.embedding import Embedder
 
     encoder = Embedder.load(embedder)
     progress("judge")

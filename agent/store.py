@@ -30,6 +30,7 @@ the first runs, and works again the moment it has exited or crashed.
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
 import hashlib
 import json
@@ -48,7 +49,7 @@ from typing import Any
 
 from agent.config import LEVELS, TRACKS, SessionConfig
 from agent.record import RECORD_VERSION, Decision, Question, QuestionKind, SessionRecord, Status, Turn
-from viva.errors import DataError, VivaError
+from core.errors import DataError, VivaError
 
 try:  # POSIX
     import fcntl
@@ -211,6 +212,10 @@ class _Checker:
             raise self.fail(field, f"{_show(v)} is not a number between {lo:g} and {hi:g}")
         return v
 
+    @typing.overload
+    def integer(self, v: object, field: str, lo: int, hi: int) -> int: ...
+    @typing.overload
+    def integer(self, v: object, field: str, lo: int, hi: int, optional: bool) -> int | None: ...
     def integer(self, v: object, field: str, lo: int, hi: int, optional: bool = False) -> int | None:
         if v is None and optional:
             return None
@@ -249,7 +254,9 @@ class _Checker:
 def _fields(cls: type) -> tuple[set[str], set[str]]:
     """A record dataclass's field names, and those without a default (the JSON must have them)."""
     names = {f.name for f in dataclasses.fields(cls)}
-    required = {f.name for f in dataclasses.fields(cls) if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING}
+    required = {
+        f.name for f in dataclasses.fields(cls) if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+    }
     return names, required
 
 
@@ -321,7 +328,9 @@ def validate_session(data: Any, source: str = "session", first_turn: int = 0) ->
         c.flag(cfg["show_scores"], "config.show_scores")
     out["config"] = config
 
-    out["turns"] = [_validate_turn(c, t, f"turns[{i}]", first_turn + i) for i, t in enumerate(c.list(data.get("turns", []), "turns"))]
+    out["turns"] = [
+        _validate_turn(c, t, f"turns[{i}]", first_turn + i) for i, t in enumerate(c.list(data.get("turns", []), "turns"))
+    ]
     for key in _fields(SessionRecord)[0] - set(out) - {"config"}:
         if key in data:  # a field a newer record added
             _plain(c, data[key], key)
@@ -341,7 +350,26 @@ def _obj_of(c: _Checker, v: Any, field: str, cls: type, checked: set[str]) -> di
 
 
 def _validate_turn(c: _Checker, t: Any, f: str, index: int) -> dict:
-    _obj_of(c, t, f, Turn, {"index", "question", "answer", "grade", "score", "rung_score", "decision", "hinted", "skipped", "answer_s", "grade_ms", "at"})
+    _obj_of(
+        c,
+        t,
+        f,
+        Turn,
+        {
+            "index",
+            "question",
+            "answer",
+            "grade",
+            "score",
+            "rung_score",
+            "decision",
+            "hinted",
+            "skipped",
+            "answer_s",
+            "grade_ms",
+            "at",
+        },
+    )
     if c.integer(t["index"], f"{f}.index", 0, MAX_ITEMS) != index:
         raise c.fail(f"{f}.index", f"is {t['index']}, expected {index} (turns are numbered 0, 1, 2, ... in order)")
     q = _obj_of(c, t["question"], f"{f}.question", Question, {
@@ -422,7 +450,10 @@ def _validate_span(c: _Checker, v: Any, f: str, optional: bool) -> None:
 # -- typed results ------------------------------------------------------------------------
 
 
-def _finite(x: Any, default: float | None, lo: float = -math.inf, hi: float = math.inf) -> float | None:
+_D = typing.TypeVar("_D", float, "float | None")
+
+
+def _finite(x: Any, default: _D, lo: float = -math.inf, hi: float = math.inf) -> float | _D:
     """A number from the database, or ``default`` if it is missing, infinite or out of range
     (rows written before everything was validated: ``history --json`` must stay valid JSON)."""
     if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x) or not lo <= x <= hi:
@@ -542,15 +573,16 @@ class Store:
         self.path = Path(path)
         self.timeout = timeout
         self._leases: dict[str, _Lease] = {}
-        self.db: sqlite3.Connection | None = None
         self._check_place()
         self._check_file()
+        db: sqlite3.Connection | None = None
         try:
-            self.db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None, check_same_thread=False)
+            db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None, check_same_thread=False)
+            self.db: sqlite3.Connection = db  # set once open: every method after __init__ has it
             self._open()
         except BaseException as exc:
-            if self.db is not None:
-                self.db.close()
+            if db is not None:
+                db.close()
             if isinstance(exc, sqlite3.Error):
                 raise self._explain(exc, "open the transcript database") from exc
             raise
@@ -558,13 +590,15 @@ class Store:
     @classmethod
     def open(cls, directory: Path | None = None) -> Store:
         if directory is None:
-            from viva.paths import DATA_ENV, data_dir
+            from core.paths import DATA_ENV, data_dir
 
             try:
                 directory = data_dir()
             except OSError as exc:
                 where = os.environ.get(DATA_ENV) or "the data dir"
-                raise StoreError(f"{where}: cannot create the data dir ({exc.strerror or exc}); choose another with --data-dir") from exc
+                raise StoreError(
+                    f"{where}: cannot create the data dir ({exc.strerror or exc}); choose another with --data-dir"
+                ) from exc
         return cls(Path(directory) / DB_NAME)
 
     # -- opening ------------------------------------------------------------------------
@@ -574,14 +608,18 @@ class Store:
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise StoreError(f"{folder}: cannot create the data dir ({exc.strerror or exc}); choose another with --data-dir") from exc
+            raise StoreError(
+                f"{folder}: cannot create the data dir ({exc.strerror or exc}); choose another with --data-dir"
+            ) from exc
         if not os.access(folder, os.W_OK | os.X_OK):
             raise StoreError(
                 f"{folder}: the data dir is read-only; viva keeps your transcripts there. "
                 "Make it writable or choose another with --data-dir"
             )
         if self.path.is_file() and not os.access(self.path, os.R_OK | os.W_OK):
-            raise StoreError(f"{self.path}: the transcript database is read-only; make it writable or choose another data dir with --data-dir")
+            raise StoreError(
+                f"{self.path}: the transcript database is read-only; make it writable or choose another data dir with --data-dir"
+            )
 
     def _check_file(self) -> None:
         if not self.path.exists():
@@ -591,7 +629,9 @@ class Store:
         with self.path.open("rb") as fh:
             head = fh.read(16)
         if head and head != b"SQLite format 3\x00":
-            raise StoreError(f"{self.path}: not an SQLite database; viva will not overwrite it (move it aside to start a new one)")
+            raise StoreError(
+                f"{self.path}: not an SQLite database; viva will not overwrite it (move it aside to start a new one)"
+            )
 
     def _open(self) -> None:
         """Check the file is viva's, create or migrate the schema, then switch to WAL.
@@ -600,7 +640,6 @@ class Store:
         viva's database or another program's keeps every byte.
         """
         db = self.db
-        assert db is not None
         db.execute("PRAGMA foreign_keys=ON")
         if self._inspect() < SCHEMA_VERSION:
             with self._tx():
@@ -618,7 +657,6 @@ class Store:
         its busy handler, while another connection holds a lock - as when several processes
         start on a new data dir together - so it is retried here until ``timeout``."""
         db = self.db
-        assert db is not None
         deadline = time.monotonic() + self.timeout
         while True:
             try:
@@ -634,7 +672,6 @@ class Store:
     def _inspect(self) -> int:
         """The schema version, after checking the tables are viva's (reads only)."""
         db = self.db
-        assert db is not None
         # One statement, one snapshot: another process may create the schema between two reads.
         rows = db.execute(
             "SELECT v.user_version, m.name FROM pragma_user_version AS v LEFT JOIN sqlite_master AS m ON m.type = 'table'"
@@ -642,7 +679,7 @@ class Store:
         version = rows[0][0]
         tables = {n for _, n in rows if n is not None and not n.startswith("sqlite_")}
         if version > SCHEMA_VERSION:
-            ours = not tables or VIVA_TABLES & tables  # a newer viva may have added or renamed tables
+            ours = not tables or bool(VIVA_TABLES & tables)  # a newer viva may have added or renamed tables
         else:
             ours = VIVA_TABLES <= tables if version > 0 else not tables
         if not ours:
@@ -663,18 +700,29 @@ class Store:
         code = getattr(exc, "sqlite_errorname", "") or ""
         msg = str(exc)
         if code.startswith(("SQLITE_NOTADB", "SQLITE_CORRUPT")) or "malformed" in msg or "not a database" in msg:
-            return StoreError(f"{self.path}: not a usable viva database ({msg}); viva will not overwrite it: move it aside to start a new one")
+            return StoreError(
+                f"{self.path}: not a usable viva database ({msg}); viva will not overwrite it: move it aside to start a new one"
+            )
         if code.startswith("SQLITE_FULL") or "disk is full" in msg:
             cause, advice = "the disk is full", "free some space"
-        elif code.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_AUTH")) or "readonly" in msg or "unable to open" in msg:
-            cause, advice = f"the file or its folder is read-only or cannot be opened ({msg})", "make it writable or choose another data dir with --data-dir"
+        elif (
+            code.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_AUTH"))
+            or "readonly" in msg
+            or "unable to open" in msg
+        ):
+            cause, advice = (
+                f"the file or its folder is read-only or cannot be opened ({msg})",
+                "make it writable or choose another data dir with --data-dir",
+            )
         elif code.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in msg:
             cause, advice = f"another program holds the database locked ({msg})", "wait until it is done"
         elif code.startswith("SQLITE_IOERR") or "I/O error" in msg:
             cause, advice = f"the disk reported an error ({msg})", "check the disk"
         else:
             cause, advice = f"SQLite: {msg}", "check the data dir"
-        return StoreError(f"{self.path}: {cause}, so viva could not {doing}{outcome}. {advice[0].upper()}{advice[1:]}, then {then}")
+        return StoreError(
+            f"{self.path}: {cause}, so viva could not {doing}{outcome}. {advice[0].upper()}{advice[1:]}, then {then}"
+        )
 
     @contextmanager
     def _errors(self, doing: str) -> Iterator[None]:
@@ -686,7 +734,6 @@ class Store:
     @contextmanager
     def _tx(self) -> Iterator[None]:
         db = self.db
-        assert db is not None
         db.execute("BEGIN IMMEDIATE")
         try:
             yield
@@ -702,8 +749,7 @@ class Store:
     def close(self) -> None:
         for sid in list(self._leases):
             self._release(sid)
-        if self.db is not None:
-            self.db.close()
+        self.db.close()
 
     # -- leases --------------------------------------------------------------------------
 
@@ -722,7 +768,9 @@ class Store:
         try:
             lease = _Lease.take(path)
         except OSError as exc:
-            raise StoreError(f"{path}: cannot lock session {session_id} ({exc.strerror or exc}); is the data dir writable?") from exc
+            raise StoreError(
+                f"{path}: cannot lock session {session_id} ({exc.strerror or exc}); is the data dir writable?"
+            ) from exc
         if lease is None:
             pid = _Lease.holder(path)
             who = f"another viva (process {pid})" if pid else "another viva"
@@ -778,8 +826,12 @@ class Store:
         if not unsaved:
             return self._explain(exc, f"save session {record.id}", " (every answer is kept)", then)
         t = unsaved[-1]
-        kept = {None: "earlier answers are kept", 0: "there are none before it", 1: "the 1 answer before it is kept"}.get(have, f"the {have} answers before it are kept")
-        return self._explain(exc, f"save your answer to question {t.index + 1} ({t.question.topic})", f": that answer is NOT saved; {kept}", then)
+        kept = {None: "earlier answers are kept", 0: "there are none before it", 1: "the 1 answer before it is kept"}.get(
+            have, f"the {have} answers before it are kept"
+        )
+        return self._explain(
+            exc, f"save your answer to question {t.index + 1} ({t.question.topic})", f": that answer is NOT saved; {kept}", then
+        )
 
     def _write_session(self, r: SessionRecord) -> None:
         self.db.execute(
@@ -823,7 +875,8 @@ class Store:
         try:
             with self._errors(f"mark session {session_id} {status}"), self._tx():
                 self.db.execute(
-                    "UPDATE sessions SET status = ?, ended_at = COALESCE(ended_at, ?) WHERE id = ?", (status, time.time(), session_id)
+                    "UPDATE sessions SET status = ?, ended_at = COALESCE(ended_at, ?) WHERE id = ?",
+                    (status, time.time(), session_id),
                 )
         finally:
             if not own or status != "active":
@@ -890,7 +943,9 @@ class Store:
             row = self.db.execute(
                 "SELECT id, started_at, ended_at, status, topics, config, models, closing FROM sessions WHERE id = ?", (sid,)
             ).fetchone()
-            turns = [json.loads(d) for (d,) in self.db.execute("SELECT data FROM turns WHERE session_id = ? ORDER BY idx", (sid,))]
+            turns = [
+                json.loads(d) for (d,) in self.db.execute("SELECT data FROM turns WHERE session_id = ? ORDER BY idx", (sid,))
+            ]
         return SessionRecord.from_dict(
             {
                 "id": row[0], "started_at": row[1], "ended_at": row[2], "status": row[3], "topics": json.loads(row[4]),
@@ -915,14 +970,14 @@ class Store:
             raise
         return record
 
-    def unfinished(self) -> list[SessionSummary]:
+    def unfinished(self) -> builtins.list[SessionSummary]:
         """Sessions left active by a crash or a closed terminal: offer to resume them.
 
         A session another viva is running right now is not offered.
         """
         return [s for s in self.list(status="active") if not self.in_use(s.id)]
 
-    def topic_session_scores(self) -> list[TopicSessionScore]:
+    def topic_session_scores(self) -> builtins.list[TopicSessionScore]:
         """Per session and topic, the topic's score; oldest session first.
 
         The same number as :meth:`SessionRecord.topic_scores` (the results screen, the
@@ -938,16 +993,10 @@ class Store:
                      AND json_extract(t.data, '$.rung_score') BETWEEN 0 AND 5
                    GROUP BY t.session_id, t.topic ORDER BY s.started_at, s.id, t.topic"""
             ).fetchall()
-        return [TopicSessionScore(str(sid), str(track), str(topic), _finite(started, 0.0, 0, LATEST_TIME), float(score)) for sid, track, topic, started, score in rows]
-
-    def topic_history(self) -> dict[str, list[tuple[float, float]]]:
-        """Per topic: (time, score) of every answered turn, oldest first."""
-        out: dict[str, list[tuple[float, float]]] = {}
-        with self._errors("read your scores"):
-            rows = self.db.execute("SELECT topic, at, score FROM turns WHERE score BETWEEN 0 AND 5 ORDER BY at").fetchall()
-        for topic, at, score in rows:
-            out.setdefault(topic, []).append((at, score))
-        return out
+        return [
+            TopicSessionScore(str(sid), str(track), str(topic), _finite(started, 0.0, 0, LATEST_TIME), float(score))
+            for sid, track, topic, started, score in rows
+        ]
 
 
 def _topics(raw: Any) -> list[str]:

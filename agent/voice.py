@@ -36,7 +36,7 @@ import numpy as np
 
 from agent.llm import ChatModel, Message
 from agent.record import Question
-from viva.embedding import Encoder
+from core.embedding import Encoder
 
 SYSTEM = (
     "You are a friendly interviewer. After the candidate answers, you say one short sentence "
@@ -251,7 +251,9 @@ def check_reaction(
         base = vecs[2:] @ vecs[1]
         i = int(np.argmax(sims - base))
         if sims[i] >= leak_similarity and sims[i] > base[i] + 0.05:
-            return Check(False, text, f"close to a rubric answer the candidate did not give (similarity {sims[i]:.2f})", float(sims[i]))
+            return Check(
+                False, text, f"close to a rubric answer the candidate did not give (similarity {sims[i]:.2f})", float(sims[i])
+            )
     return Check(True, text)
 
 
@@ -354,7 +356,11 @@ class Voice:
         kind = question.kind
         if self.model is None or kind in {"opening", "hint", "simpler"} or context is None or not context.answer.strip():
             question.fell_back = True
-            question.fallback_reason = NOT_ASKED["none" if self.model is None else kind] if (self.model is None or kind in NOT_ASKED) else "nothing to react to: the curated question"
+            question.fallback_reason = (
+                NOT_ASKED["none" if self.model is None else kind]
+                if (self.model is None or kind in NOT_ASKED)
+                else "nothing to react to: the curated question"
+            )
         else:
             check, took = self.react(context, question.intended)
             question.generation_s = round(took, 3)

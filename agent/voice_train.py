@@ -29,14 +29,37 @@ ROOT = Path(__file__).resolve().parents[1]
 ADAPTER = Path(__file__).resolve().parent / "voice_lora"
 
 _FILLER = re.compile(
-    r"\b(um+|uh+|er+m?|hmm+|like|you know|basically|i mean|kind of|sort of|honestly|okay|ok|well|right|so yeah|yeah|actually|i guess|i think|i believe|i'd say)\b[,]?\s*",
+    r"\b(um+|uh+|er+m?|hmm+|like|you know|basically|i mean|kind of|sort of|honestly|okay|ok|well|right|so yeah|yeah"
+    r"|actually|i guess|i think|i believe|i'd say)\b[,]?\s*",
     re.I,
 )
 _SWAP = {
     "i": "you", "i'm": "you're", "i'd": "you'd", "i've": "you've", "i'll": "you'll", "my": "your", "me": "you",
     "we": "you", "we'd": "you'd", "we're": "you're", "we've": "you've", "our": "your", "us": "you", "myself": "yourself",
 }
-_DANGLING = {"the", "a", "an", "of", "to", "in", "on", "for", "with", "is", "are", "that", "it", "its", "your", "you", "by", "at", "from", "as", "than"}
+_DANGLING = {
+    "the",
+    "a",
+    "an",
+    "of",
+    "to",
+    "in",
+    "on",
+    "for",
+    "with",
+    "is",
+    "are",
+    "that",
+    "it",
+    "its",
+    "your",
+    "you",
+    "by",
+    "at",
+    "from",
+    "as",
+    "than",
+}
 _SKIP = re.compile(r"\b(don'?t know|not sure|no idea|can'?t remember|never heard)\b", re.I)
 
 
@@ -99,7 +122,11 @@ def examples(held_out: set[str]) -> list[tuple[str, str, str]]:
             if line is None:
                 continue
             hits = set(row.get("hits") or [])
-            secrets = [rung.reference, *(k.text for k in rung.effective_key_points() if k.id not in hits), *(m.correction for m in rung.misconceptions)]
+            secrets = [
+                rung.reference,
+                *(k.text for k in rung.effective_key_points() if k.id not in hits),
+                *(m.correction for m in rung.misconceptions),
+            ]
             if check_reaction(line, answer, None, secrets, strong=False).ok:  # no praise either
                 out.append((ref, answer, line))
     return out
@@ -128,14 +155,23 @@ def train(epochs: float = 1.0, rank: int = 8, lr: float = 3e-4, limit: int | Non
         data = data[:limit]
     chat = TransformersChatModel.load(None, adapter=False)
     tok, model = chat.tokenizer, chat.model
-    voice = Voice(None, None)  # type: ignore[arg-type] - only its prompt
+    voice = Voice(None, None)  # type: ignore[arg-type]  # only its prompt is used: no LLM, no encoder
     rows = []
     for _, answer, line in data:
         prompt = tok.apply_chat_template(voice.prompt(answer), add_generation_prompt=True, tokenize=False)
         p = tok(prompt, add_special_tokens=False)["input_ids"]
         t = tok(line + "<|im_end|>", add_special_tokens=False)["input_ids"]
         rows.append((p, t))
-    model = get_peft_model(model, LoraConfig(r=rank, lora_alpha=2 * rank, lora_dropout=0.0, target_modules=["q_proj", "k_proj", "v_proj", "o_proj"], task_type="CAUSAL_LM"))
+    model = get_peft_model(
+        model,
+        LoraConfig(
+            r=rank,
+            lora_alpha=2 * rank,
+            lora_dropout=0.0,
+            target_modules=["q_proj", "k_proj", "v_proj", "o_proj"],
+            task_type="CAUSAL_LM",
+        ),
+    )
     model.train()
     opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=lr)
     steps = max(1, int(len(rows) * epochs))
@@ -151,11 +187,22 @@ def train(epochs: float = 1.0, rank: int = 8, lr: float = 3e-4, limit: int | Non
             opt.zero_grad()
         losses.append(float(loss))
         if step % 20 == 0:
-            print(f"step {step}/{steps} loss {sum(losses[-20:]) / len(losses[-20:]):.3f} ({time.time() - start:.0f} s)", file=sys.stderr, flush=True)
+            print(
+                f"step {step}/{steps} loss {sum(losses[-20:]) / len(losses[-20:]):.3f} ({time.time() - start:.0f} s)",
+                file=sys.stderr,
+                flush=True,
+            )
     out.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(out)
+    model.save_pretrained(str(out))
     _tidy_adapter(out)
-    info = {"examples": len(rows), "steps": steps, "rank": rank, "lr": lr, "final_loss": sum(losses[-20:]) / max(1, len(losses[-20:])), "seconds": round(time.time() - start)}
+    info = {
+        "examples": len(rows),
+        "steps": steps,
+        "rank": rank,
+        "lr": lr,
+        "final_loss": sum(losses[-20:]) / max(1, len(losses[-20:])),
+        "seconds": round(time.time() - start),
+    }
     (out / "viva-train.json").write_text(json.dumps(info, indent=1) + "\n")
     return info
 

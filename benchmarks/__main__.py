@@ -15,7 +15,9 @@ from benchmarks.common import Result
 
 
 def main(argv: list[str] | None = None) -> int:
-    names = sorted(m.name.removeprefix("bench_") for m in pkgutil.iter_modules(benchmarks.__path__) if m.name.startswith("bench_"))
+    names = sorted(
+        m.name.removeprefix("bench_") for m in pkgutil.iter_modules(benchmarks.__path__) if m.name.startswith("bench_")
+    )
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("only", nargs="*", metavar="NAME", help=f"benchmarks to run (default all: {', '.join(names)})")
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")

@@ -40,10 +40,10 @@ def _ramble(words: int) -> str:
 
 def run(quick: bool = False) -> list[Result]:
     from benchmarks.legacy import load_grader
+    from core.embedding import Embedder
     from rubrics.bank import load_bank
     from rubrics.grader import Grader
     from rubrics.judge import Judge
-    from viva.embedding import Embedder
 
     encoder = Embedder.load()
     graders = {"v2": Grader(encoder, judge=Judge.load())}
@@ -52,7 +52,13 @@ def run(quick: bool = False) -> list[Result]:
         graders["v1"] = old
     rungs = [r for _, r in load_bank().all_rungs()]
     n = 20 if quick else 120
-    cases = [("short", SHORT), ("typical", TYPICAL), ("40 words", _ramble(40)), ("600 words", _ramble(600)), ("1000 words", _ramble(1000))]
+    cases = [
+        ("short", SHORT),
+        ("typical", TYPICAL),
+        ("40 words", _ramble(40)),
+        ("600 words", _ramble(600)),
+        ("1000 words", _ramble(1000)),
+    ]
     targets = {"40 words": "<= 60 ms", "600 words": "<= 250 ms", "1000 words": "well under 1 s"}
     rows: list[Result] = []
     for name, grader in sorted(graders.items()):
@@ -60,8 +66,15 @@ def run(quick: bool = False) -> list[Result]:
             grader.grade(rung, "warm")
         for label, answer in cases:
             # Each call a fresh answer text, so no cache of the judge is reused across calls.
-            secs = time_calls(lambda i, a=answer: grader.grade(rungs[i % len(rungs)], f"{a} ({i})"), n if "1000" not in label else n // 3)
-            rows += latency_rows(f"grading {name}", f"{label} ({len(answer.split())} words)", secs, target=targets.get(label, "") if name == "v2" else "")
+            secs = time_calls(
+                lambda i, a=answer, g=grader: g.grade(rungs[i % len(rungs)], f"{a} ({i})"), n if "1000" not in label else n // 3
+            )
+            rows += latency_rows(
+                f"grading {name}",
+                f"{label} ({len(answer.split())} words)",
+                secs,
+                target=targets.get(label, "") if name == "v2" else "",
+            )
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     rows.append(Result("grading", "peak RSS of this process (both graders, embedder, judge)", "max", rss_mb, "MB"))
     return rows

@@ -78,18 +78,48 @@ def build_cases(bank, per_kind: dict[str, int] = PER_KIND) -> list[Case]:  # noq
         hits = set(row.get("hits") or [])
         missed = [k for k in kps if k.id not in hits]
         base = dict(topic=topic_id, title=topic.title, answer=" ".join(str(row["answer"]).split()))
-        secrets_of = lambda *rs: [s for r in rs for s in (r.reference, *(t for k in r.effective_key_points() if r is not rung or k.id not in hits for t in (k.text, *k.paraphrases)), *(m.correction for m in r.misconceptions))]  # noqa: E731
+
+        def secrets_of(*rs, rung=rung, hits=hits):
+            return [
+                s
+                for r in rs
+                for s in (
+                    r.reference,
+                    *(t for k in r.effective_key_points() if r is not rung or k.id not in hits for t in (k.text, *k.paraphrases)),
+                    *(m.correction for m in r.misconceptions),
+                )
+            ]
+
         if rung.id not in seen_open:
             seen_open.add(rung.id)
-            by_kind["opening"].append(Case(f"{topic_id}:{rung.id}:opening", "opening", topic_id, topic.title, rung.question,
-                                           lead=f"Let's talk about {topic.title.lower()}.", secrets=secrets_of(rung), missed=[k.text for k in kps]))
+            by_kind["opening"].append(
+                Case(
+                    f"{topic_id}:{rung.id}:opening",
+                    "opening",
+                    topic_id,
+                    topic.title,
+                    rung.question,
+                    lead=f"Let's talk about {topic.title.lower()}.",
+                    secrets=secrets_of(rung),
+                    missed=[k.text for k in kps],
+                )
+            )
         kind = row.get("kind")
         if kind == "strong":
             deeper = [r for r in topic.rungs if r.depth == rung.depth + 1]
             if deeper:
                 nxt = deeper[0]
-                by_kind["deeper"].append(Case(f"{row['rung']}:{i}:deeper", "deeper", intended=nxt.question, strong=True,
-                                              secrets=secrets_of(rung, nxt), missed=[k.text for k in missed] + [k.text for k in nxt.effective_key_points()], **base))
+                by_kind["deeper"].append(
+                    Case(
+                        f"{row['rung']}:{i}:deeper",
+                        "deeper",
+                        intended=nxt.question,
+                        strong=True,
+                        secrets=secrets_of(rung, nxt),
+                        missed=[k.text for k in missed] + [k.text for k in nxt.effective_key_points()],
+                        **base,
+                    )
+                )
         elif kind in {"partial", "rambling"} and missed:
             kp = max(missed, key=lambda k: k.weight)
             if kp.probe:
@@ -98,8 +128,16 @@ def build_cases(bank, per_kind: dict[str, int] = PER_KIND) -> list[Case]:  # noq
         elif kind == "misconception" and row.get("misconceptions"):
             mc = next((m for m in rung.misconceptions if m.id == row["misconceptions"][0]), None)
             if mc is not None and mc.challenge:
-                by_kind["challenge"].append(Case(f"{row['rung']}:{i}:challenge", "challenge", intended=mc.challenge,
-                                                 secrets=secrets_of(rung), missed=[k.text for k in missed] + [mc.correction], **base))
+                by_kind["challenge"].append(
+                    Case(
+                        f"{row['rung']}:{i}:challenge",
+                        "challenge",
+                        intended=mc.challenge,
+                        secrets=secrets_of(rung),
+                        missed=[k.text for k in missed] + [mc.correction],
+                        **base,
+                    )
+                )
     out: list[Case] = []
     for kind, n in per_kind.items():
         pool = by_kind[kind]
@@ -122,10 +160,16 @@ def build_cases(bank, per_kind: dict[str, int] = PER_KIND) -> list[Case]:  # noq
 # The old voice (before issue 12): the model rephrases the whole question.
 OLD_SYSTEM = "You are a calm, friendly interviewer for a machine learning job. You ask one short question at a time."
 OLD_EXAMPLES = [
-    ('Topic: dropout. Candidate said: "it switches off random neurons". Ask: What happens to dropout when the model serves predictions?',
-     "Okay, random neurons switched off. And what happens to dropout once the model is serving predictions?"),
-    ('Topic: batch size. Candidate said: "bigger batches train faster". Ask: What goes wrong with batch norm on very small batches?',
-     "Right, speed is one side. What goes wrong with batch norm when each batch holds only four examples?"),
+    (
+        'Topic: dropout. Candidate said: "it switches off random neurons". '
+        "Ask: What happens to dropout when the model serves predictions?",
+        "Okay, random neurons switched off. And what happens to dropout once the model is serving predictions?",
+    ),
+    (
+        'Topic: batch size. Candidate said: "bigger batches train faster". '
+        "Ask: What goes wrong with batch norm on very small batches?",
+        "Right, speed is one side. What goes wrong with batch norm when each batch holds only four examples?",
+    ),
 ]
 
 
@@ -169,7 +213,9 @@ def generate(cases: list[Case], model, *, old: bool = True, new: bool = True, lo
     base_voice = Voice(old_model, None) if old_model is not None and old_model is not model else None  # type: ignore[arg-type]
     for n, case in enumerate(cases):
         if old:
-            case.old_raw = "".join((old_model or model).stream(old_prompt(case), prefix="Question:", max_new_tokens=44, stop=("?", "\n")))
+            case.old_raw = "".join(
+                (old_model or model).stream(old_prompt(case), prefix="Question:", max_new_tokens=44, stop=("?", "\n"))
+            )
         if new and case.kind != "opening":
             case.new_raw = voice.raw_reaction(case.answer)
             if base_voice is not None:
@@ -182,7 +228,11 @@ def generate(cases: list[Case], model, *, old: bool = True, new: bool = True, lo
 
 
 def _clauses(question: str) -> list[str]:
-    parts = re.split(r",\s*(?:and\s+)?(?=(?:what|why|how|when|which|where|who|is|are|does|do|can|would)\b)|\band\s+(?=(?:what|why|how|when|which|where)\b)", question.rstrip("?"), flags=re.I)
+    parts = re.split(
+        r",\s*(?:and\s+)?(?=(?:what|why|how|when|which|where|who|is|are|does|do|can|would)\b)|\band\s+(?=(?:what|why|how|when|which|where)\b)",
+        question.rstrip("?"),
+        flags=re.I,
+    )
     return [p for p in (s.strip(" ,") for s in parts) if p]
 
 
@@ -353,9 +403,21 @@ def judged_set_rows(components, quick: bool = False) -> list[Result]:  # noqa: A
     generate(cases, llm, old_model=base)  # the old voice ran on the base model
     stats = judged_rows(cases, components.grader.encoder)
     for voice, s in stats.items():
-        rows.append(Result("voice", f"{voice} voice: model lines kept", f"of {s['asked']} asked", s["kept"] / max(1, s["asked"]), target=">= 0.8" if voice == "new" else ""))
-        rows.append(Result("voice", f"{voice} voice: kept lines passing the judge", f"of {s['kept']}", s["kept_good"] / max(1, s["kept"])))
-        rows.append(Result("voice", f"{voice} voice: lines passing the judge", f"of {s['lines']}", s["good"] / max(1, s["lines"])))
+        rows.append(
+            Result(
+                "voice",
+                f"{voice} voice: model lines kept",
+                f"of {s['asked']} asked",
+                s["kept"] / max(1, s["asked"]),
+                target=">= 0.8" if voice == "new" else "",
+            )
+        )
+        rows.append(
+            Result("voice", f"{voice} voice: kept lines passing the judge", f"of {s['kept']}", s["kept_good"] / max(1, s["kept"]))
+        )
+        rows.append(
+            Result("voice", f"{voice} voice: lines passing the judge", f"of {s['lines']}", s["good"] / max(1, s["lines"]))
+        )
     return rows
 
 
@@ -390,7 +452,7 @@ def main(argv: list[str]) -> int:
         print_table(latency(load_components(), quick="--quick" in argv))
         return 0
     if "--judge" in argv:
-        from viva.embedding import Embedder
+        from core.embedding import Embedder
 
         print(json.dumps(judged_rows(load_cases(), Embedder.load(None)), indent=1))
         return 0

@@ -30,9 +30,9 @@ def _synthetic(base: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray
 
 
 def run(quick: bool = False) -> list[Result]:
+    from core.embedding import Embedder
     from knowledge.index import make_index
     from knowledge.retriever import Retriever
-    from viva.embedding import Embedder
 
     rows: list[Result] = []
     embedder = Embedder.load()
@@ -53,7 +53,9 @@ def run(quick: bool = False) -> list[Result]:
     base = retriever.index.vectors
     rng = np.random.default_rng(0)
     query_vecs = embedder.encode(queries * 20)
-    sizes = [("shipped", base)] + [(f"{n // 1000}k", _synthetic(base, n, rng)) for n in ((10_000, 30_000) if quick else (10_000, 100_000))]
+    sizes = [("shipped", base)] + [
+        (f"{n // 1000}k", _synthetic(base, n, rng)) for n in ((10_000, 30_000) if quick else (10_000, 100_000))
+    ]
     for label, vecs in sizes:
         exact = make_index(vecs, "flat")
         _, truth = exact.search(query_vecs, 5)
@@ -62,7 +64,7 @@ def run(quick: bool = False) -> list[Result]:
             index = make_index(vecs, kind)
             build = time.perf_counter() - start
             rows.append(Result("retrieval", f"{label} {kind}", "build", build, "s"))
-            lat = time_calls(lambda i: index.search(query_vecs[i % len(query_vecs)][None, :], 5), 200)
+            lat = time_calls(lambda i, index=index: index.search(query_vecs[i % len(query_vecs)][None, :], 5), 200)
             rows += latency_rows("retrieval", f"{label} {kind}", lat)
             if kind == "hnsw":
                 _, got = index.search(query_vecs, 5)

@@ -25,7 +25,17 @@ def run(quick: bool = False) -> list[Result]:
             rec.topics = ["dropout", "optimizers", "attention"]
             for j in range(6):
                 q = Question("dropout", "what", 1, "opening", "What does dropout do?", "What does dropout do?")
-                rec.turns.append(Turn(j, q, "an answer " * 40, {"score": 3.0, "key_points": [], "misconceptions": [], "flags": []}, 3.0, 3.0, Decision("deeper", "strong")))
+                rec.turns.append(
+                    Turn(
+                        j,
+                        q,
+                        "an answer " * 40,
+                        {"score": 3.0, "key_points": [], "misconceptions": [], "flags": []},
+                        3.0,
+                        3.0,
+                        Decision("deeper", "strong"),
+                    )
+                )
             rec.status, rec.ended_at = "finished", rec.started_at + 900
             store._write_session(rec)
             for t in rec.turns:

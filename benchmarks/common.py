@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import statistics
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -55,7 +54,3 @@ def latency_rows(bench: str, case: str, seconds: Sequence[float], target: str = 
         Result(bench, case, "p50", percentile(seconds, 0.5) * 1000, "ms", target),
         Result(bench, case, "p95", percentile(seconds, 0.95) * 1000, "ms"),
     ]
-
-
-def median(values: Sequence[float]) -> float:
-    return statistics.median(values)

@@ -92,7 +92,12 @@ class Process:
         self.stderr_path = log
         self.stderr = log.open("wb")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "viva", *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr, cwd=REPO, env=env
+            [sys.executable, "-m", "viva", *args],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.stderr,
+            cwd=REPO,
+            env=env,
         )
         self.lines: queue.Queue[str | None] = queue.Queue()
         self.questions: list[str] = []  # every question line (and the closing remark) read so far
@@ -310,10 +315,16 @@ def chain(mode: str, kills: int, seed: int, work: Path, log=print) -> Stats:  # 
             if j < len(new):
                 if new[j] != (s.answer, one_line(s.question)):
                     stats.altered += 1
-                    stats.problem(f"run {stats.runs}: turn {len(stored) + j} stored as {new[j]!r:.120}, sent {s.answer!r:.60} to {s.question!r:.60}")
+                    stats.problem(
+                        f"run {stats.runs}: turn {len(stored) + j} stored as {new[j]!r:.120}, "
+                        f"sent {s.answer!r:.60} to {s.question!r:.60}"
+                    )
             elif confirmed:
                 stats.lost += 1
-                stats.problem(f"run {stats.runs}: answer {len(stored) + j} ({s.answer!r:.60}) was followed by its next question but not stored")
+                stats.problem(
+                    f"run {stats.runs}: answer {len(stored) + j} ({s.answer!r:.60}) "
+                    "was followed by its next question but not stored"
+                )
         if len(new) > len(sent):
             stats.altered += 1
             stats.problem(f"run {stats.runs}: {len(new) - len(sent)} turn(s) stored that were never answered")
@@ -361,7 +372,11 @@ def main(argv: list[str] | None = None) -> int:
                 print(line, file=sys.stderr, flush=True)
 
     start = time.monotonic()
-    print(f"fault_kill: {args.kills} SIGKILLs of `viva ask` (seed {args.seed}; models: {', '.join(modes)}); work dir {work}", file=sys.stderr, flush=True)
+    print(
+        f"fault_kill: {args.kills} SIGKILLs of `viva ask` (seed {args.seed}; models: {', '.join(modes)}); work dir {work}",
+        file=sys.stderr,
+        flush=True,
+    )
     results: dict[str, Stats] = {}
     threads = []
     for mode, n in zip(modes, shares):
@@ -380,16 +395,46 @@ def main(argv: list[str] | None = None) -> int:
     rows = [results[m] for m in modes if m in results]
     header = ("model", "kills", "mid-grading", "answered turns", "turns lost", "altered", "resumes ok", "runs")
     table = [header] + [
-        (s.mode, str(s.kills), f"{s.mid_grading} ({s.mid_grading_stored} stored)", str(s.answered), str(s.lost), str(s.altered), f"{s.resumes_ok}/{s.resumes}", str(s.runs))
+        (
+            s.mode,
+            str(s.kills),
+            f"{s.mid_grading} ({s.mid_grading_stored} stored)",
+            str(s.answered),
+            str(s.lost),
+            str(s.altered),
+            f"{s.resumes_ok}/{s.resumes}",
+            str(s.runs),
+        )
         for s in rows
     ]
     total = Stats("total")
     for s in rows:
-        for name in ("kills", "mid_grading", "mid_grading_stored", "answered", "lost", "altered", "resumes", "resumes_ok", "runs"):
+        for name in (
+            "kills",
+            "mid_grading",
+            "mid_grading_stored",
+            "answered",
+            "lost",
+            "altered",
+            "resumes",
+            "resumes_ok",
+            "runs",
+        ):
             setattr(total, name, getattr(total, name) + getattr(s, name))
         total.problems += [f"[{s.mode}] {p}" for p in s.problems]
     if len(rows) > 1:
-        table.append(("total", str(total.kills), f"{total.mid_grading} ({total.mid_grading_stored} stored)", str(total.answered), str(total.lost), str(total.altered), f"{total.resumes_ok}/{total.resumes}", str(total.runs)))
+        table.append(
+            (
+                "total",
+                str(total.kills),
+                f"{total.mid_grading} ({total.mid_grading_stored} stored)",
+                str(total.answered),
+                str(total.lost),
+                str(total.altered),
+                f"{total.resumes_ok}/{total.resumes}",
+                str(total.runs),
+            )
+        )
     widths = [max(len(r[i]) for r in table) for i in range(len(header))]
     for n, r in enumerate(table):
         print("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())

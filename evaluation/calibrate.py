@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -25,12 +24,11 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from core.errors import DataError
 from rubrics.bank import Bank, load_bank
-from rubrics.learned import BELIEF_FEATURES, POINT_FEATURES, Logistic
 from rubrics.grader import Calibration, Embedded, Grade, Grader, GraderParams, Scale
+from rubrics.learned import BELIEF_FEATURES, POINT_FEATURES, Logistic
 from rubrics.schema import Rung
-from viva.embedding import Encoder
-from viva.errors import DataError
 
 LABELLED_DIR = Path(__file__).resolve().parents[1] / "tests" / "data" / "graded_answers"
 TRAPS_DIR = LABELLED_DIR.parent / "graded_traps"
@@ -425,8 +423,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--write", action="store_true", help="refit on all labelled answers and save rubrics/calibration.json")
     parser.add_argument("--keep-thresholds", action="store_true", help="skip the threshold search (use the shipped ones)")
     args = parser.parse_args(argv)
+    from core.embedding import Embedder
     from rubrics.judge import Judge
-    from viva.embedding import Embedder
 
     encoder = Embedder.load()
     grader = Grader(encoder, Calibration.load() if args.keep_thresholds else Calibration(), judge=Judge.load())

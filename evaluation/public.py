@@ -21,9 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
+from core.embedding import Encoder
 from rubrics.grader import Grader
 from rubrics.schema import Rung, adhoc_rung
-from viva.embedding import Encoder
 
 DATA = Path(__file__).resolve().parent / "data" / "semeval2013"
 SPLITS = {

@@ -19,7 +19,16 @@ import argparse
 from collections.abc import Sequence
 
 from evaluation import public
-from evaluation.calibrate import Report, evaluate, grade_prepared, held_out_report, is_held_out, load_labelled, prepare, trap_rates
+from evaluation.calibrate import (
+    Report,
+    evaluate,
+    grade_prepared,
+    held_out_report,
+    is_held_out,
+    load_labelled,
+    prepare,
+    trap_rates,
+)
 
 
 def _labelled_rows(name: str, report: Report, rates: dict[str, tuple[int, float]]) -> list[str]:
@@ -39,10 +48,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from benchmarks.legacy import load_grader
+    from core.embedding import Embedder
     from rubrics.bank import load_bank
     from rubrics.grader import Calibration, Grader
     from rubrics.judge import Judge
-    from viva.embedding import Embedder
 
     encoder = Embedder.load()
     judge = Judge.load()

@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-    from viva.models import resolve_embedder_path
+    from core.models import resolve_embedder_path
 
     torch.manual_seed(SEED)
     base = resolve_embedder_path(None)
@@ -141,7 +141,10 @@ def main(argv: list[str] | None = None) -> int:
             chunk = items[i : i + size]
             enc = tok([p.text for p in chunk], [p.statement for p in chunk], truncation=True, max_length=args.max_len,
                       padding=True, return_tensors="pt")
-            yield {k: v.to(args.device) for k, v in enc.items()}, torch.tensor([float(p.label) for p in chunk], device=args.device)
+            yield (
+                {k: v.to(args.device) for k, v in enc.items()},
+                torch.tensor([float(p.label) for p in chunk], device=args.device),
+            )
 
     steps = int(len(train) / args.batch * args.epochs)
     optim = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=args.lr, weight_decay=0.01)
@@ -161,7 +164,11 @@ def main(argv: list[str] | None = None) -> int:
             step += 1
             if step % 20 == 0:
                 rate = step / (time.time() - t0)
-                print(f"step {step}/{steps} loss {loss.item():.3f} ({rate:.2f} steps/s, ~{(steps - step) / rate / 60:.0f} min left)", flush=True)
+                print(
+                    f"step {step}/{steps} loss {loss.item():.3f} "
+                    f"({rate:.2f} steps/s, ~{(steps - step) / rate / 60:.0f} min left)",
+                    flush=True,
+                )
             if step >= steps:
                 break
 

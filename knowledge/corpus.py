@@ -25,9 +25,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from core.errors import DataError
+from core.paths import data_dir
 from knowledge.passages import ParsedFile, Passage, parse_notes, parse_primer, slugify
-from viva.errors import DataError
-from viva.paths import data_dir
 
 PRIMER_DIR = Path(__file__).resolve().parent / "corpus"
 NOTE_SUFFIXES = (".md", ".markdown", ".txt", ".text")
@@ -52,7 +52,11 @@ def note_id(name: str) -> str:
 
 
 def _note_files(directory: Path) -> list[Path]:
-    return [p for p in sorted(directory.iterdir()) if p.suffix.lower() in NOTE_SUFFIXES and p.is_file()] if directory.is_dir() else []
+    return (
+        [p for p in sorted(directory.iterdir()) if p.suffix.lower() in NOTE_SUFFIXES and p.is_file()]
+        if directory.is_dir()
+        else []
+    )
 
 
 @dataclass

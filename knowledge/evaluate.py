@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from viva.errors import DataError
+from core.errors import DataError
 
 QUESTIONS = Path(__file__).resolve().parents[1] / "tests" / "data" / "retrieval_questions.yaml"
 
@@ -27,7 +27,9 @@ class Report:
     misses: list[tuple[str, list[str], list[str]]] = field(default_factory=list)  # question, wanted, got top-3
 
     def lines(self) -> list[str]:
-        out = [f"{self.n} questions: " + ", ".join(f"Recall@{k} {v:.3f}" for k, v in self.recall.items()) + f", MRR {self.mrr:.3f}"]
+        out = [
+            f"{self.n} questions: " + ", ".join(f"Recall@{k} {v:.3f}" for k, v in self.recall.items()) + f", MRR {self.mrr:.3f}"
+        ]
         for q, want, got in self.misses:
             out.append(f"  miss@3: {q}\n     want {want}\n     got  {got}")
         return out
@@ -64,8 +66,8 @@ def evaluate(retriever, questions: Sequence[dict], ks: Sequence[int] = (1, 3, 5)
 
 def main(argv: Sequence[str] | None = None) -> int:
     argparse.ArgumentParser(prog="python -m knowledge.evaluate", description=__doc__).parse_args(argv)
+    from core.embedding import Embedder
     from knowledge.retriever import Retriever
-    from viva.embedding import Embedder
 
     report = evaluate(Retriever.load(Embedder.load(), include_notes=False), load_questions())
     print("\n".join(report.lines()))

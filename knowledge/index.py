@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from viva.embedding import Encoder
-from viva.paths import cache_dir
+from core.embedding import Encoder
+from core.paths import cache_dir
 
 EXACT_LIMIT = 50_000
 HNSW_M = 32
@@ -39,11 +39,12 @@ def make_index(vectors: np.ndarray, kind: str | None = None) -> Any:
     n, dim = vectors.shape
     kind = kind or ("flat" if n <= EXACT_LIMIT else "hnsw")
     if kind == "flat":
-        index = faiss.IndexFlatIP(dim)
+        index: faiss.Index = faiss.IndexFlatIP(dim)
     elif kind == "hnsw":
-        index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
-        index.hnsw.efSearch = HNSW_EF_SEARCH
+        hnsw = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+        hnsw.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+        hnsw.hnsw.efSearch = HNSW_EF_SEARCH
+        index = hnsw
     else:
         raise ValueError(f"unknown index kind {kind!r}")
     if n:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import yaml
 
-from viva.errors import DataError
+from core.errors import DataError
 
 TRACKS = ("product-analytics", "applied-nlp", "applied-cv", "research")
 TARGET_WORDS = 200  # a user's section longer than this is split at paragraph breaks

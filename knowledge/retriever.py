@@ -14,10 +14,10 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from core.embedding import Encoder
 from knowledge.corpus import Corpus, load_corpus
 from knowledge.index import VectorIndex, build_or_load
 from knowledge.passages import Passage
-from viva.embedding import Encoder
 
 
 @dataclass(frozen=True)
@@ -118,9 +118,6 @@ class Retriever:
         top = sorted(fused, key=lambda p: -fused[p])[:k]
         return [Hit(self.corpus.passages[p], fused[p]) for p in top]
 
-    def passage(self, passage_id: str) -> Passage | None:
-        return self.corpus.get(passage_id)
-
 
 VIEW_WORDS = 45
 # Weight of the lexical (TF-IDF cosine) score added to the dense one.  Measured on the
@@ -157,7 +154,8 @@ def views(p: Passage) -> list[str]:
         return out
     i = 0
     while i < len(sentences):
-        chunk, n = [], 0
+        chunk: list[str] = []
+        n = 0
         j = i
         while j < len(sentences) and (not chunk or n + len(sentences[j].split()) <= VIEW_WORDS):
             chunk.append(sentences[j])

@@ -19,8 +19,8 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from core.errors import DataError
 from rubrics.schema import Rung, Topic
-from viva.errors import DataError
 
 BANK_DIR = Path(__file__).resolve().parent / "bank"
 

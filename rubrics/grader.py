@@ -43,12 +43,12 @@ from typing import Any, Literal
 
 import numpy as np
 
+from core.embedding import Encoder
 from rubrics import polarity, quantities
 from rubrics.judge import Entailer
 from rubrics.learned import BELIEF_FEATURES, POINT_FEATURES, BeliefInput, Logistic, PointInput, belief_features, point_features
 from rubrics.schema import KeyPoint, Rung
 from rubrics.spoken import Window, content_words, echo_ratio, gist_text, windows
-from viva.embedding import Encoder
 
 CALIBRATION_FILE = Path(__file__).resolve().parent / "calibration.json"
 

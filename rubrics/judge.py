@@ -42,7 +42,7 @@ class Judge:
 
     @classmethod
     def load(cls) -> Judge:
-        from viva.models import load_judge
+        from core.models import load_judge
 
         model, tokenizer = load_judge()
         return cls(model, tokenizer)
@@ -71,7 +71,7 @@ class Judge:
     def _score(self, pairs: list[tuple[str, str]]) -> np.ndarray:
         import torch
 
-        from viva.embedding import single_thread
+        from core.embedding import single_thread
 
         self.pairs_scored += len(pairs)
         device = next(self.model.parameters()).device

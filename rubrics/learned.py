@@ -23,9 +23,10 @@ thresholds.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 from rubrics import polarity
 
@@ -127,7 +128,9 @@ def point_features(point: str, question: str, x: PointInput) -> list[float]:
 @lru_cache(maxsize=4096)
 def content_stems(text: str) -> frozenset[str]:
     return frozenset(
-        polarity.stem(w) for w in polarity.words(text) if w.isalnum() and w not in polarity.STOPWORDS and w not in polarity.NEGATORS
+        polarity.stem(w)
+        for w in polarity.words(text)
+        if w.isalnum() and w not in polarity.STOPWORDS and w not in polarity.NEGATORS
     )
 
 
@@ -152,8 +155,8 @@ class Logistic:
         return {"features": list(self.names), "coef": self.coef, "threshold": self.threshold, "fitted_on": self.fitted_on}
 
     @classmethod
-    def from_dict(cls, data: dict[str, object] | None, names: tuple[str, ...]) -> Logistic:
+    def from_dict(cls, data: Mapping[str, Any] | None, names: tuple[str, ...]) -> Logistic:
         """Weights stored for other features are unusable: the grader then uses its thresholds."""
-        if not data or list(data.get("features", [])) != list(names):  # type: ignore[call-overload]
+        if not data or list(data.get("features", [])) != list(names):
             return cls(names)
-        return cls(names, [float(v) for v in data["coef"]], float(data["threshold"]), int(data.get("fitted_on", 0)))  # type: ignore[arg-type, union-attr, call-overload]
+        return cls(names, [float(v) for v in data["coef"]], float(data["threshold"]), int(data.get("fitted_on", 0)))

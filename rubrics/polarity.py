@@ -29,7 +29,9 @@ _CONTRACTIONS = {
     "can't": ("can", "not"), "cannot": ("can", "not"), "won't": ("will", "not"), "shan't": ("shall", "not"),
     "ain't": ("is", "not"),
 }
-NEGATORS = frozenset({"not", "no", "never", "none", "nothing", "neither", "nor", "without", "nobody", "nowhere", "hardly", "barely"})
+NEGATORS = frozenset(
+    {"not", "no", "never", "none", "nothing", "neither", "nor", "without", "nobody", "nowhere", "hardly", "barely"}
+)
 # A negator's scope: the next few words, up to a clause break.
 SCOPE = 5
 _CLAUSE_BREAK = frozenset({".", ";", ":", "!", "?", "but", "however", "although", "though", "whereas", "instead", "because"})
@@ -71,7 +73,7 @@ STOPWORDS = frozenset({
     "were", "be", "been", "being", "it", "its", "it's", "this", "that", "these", "those", "there", "what", "why", "how",
     "when", "which", "who", "does", "do", "did", "you", "your", "i", "we", "they", "them", "as", "into", "than",
     "then", "can", "could", "would", "should", "will", "about", "just", "has", "have", "had", "each", "every", "also",
-    "very", "really", "like", "um", "uh", "basically", "actually", "so", "get", "gets", "got", "one", "thing",
+    "very", "really", "like", "um", "uh", "basically", "actually", "get", "gets", "got", "one", "thing",
     "things", "way", "kind", "sort", "mean", "know", "think", "say", "said", "well", "yeah", "okay", "right",
     "much", "many", "some", "any", "only", "even", "because", "but", "while", "where", "here", "my", "our", "their",
     "his", "her", "he", "she", "me", "us", "own", "make", "makes", "made", "use", "used", "uses", "using",

@@ -15,7 +15,6 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-
 # Unit words -> (canonical unit, factor to the canonical unit).
 _UNITS: dict[str, tuple[str, float]] = {
     "byte": ("byte", 1.0), "bytes": ("byte", 1.0), "b": ("byte", 1.0),
@@ -182,7 +181,9 @@ class Mismatch:
     expected: tuple[float, ...]
 
     def describe(self) -> str:
-        return f"{_human(self.said, self.unit)} where the reference has {' or '.join(_human(v, self.unit) for v in self.expected)}"
+        return (
+            f"{_human(self.said, self.unit)} where the reference has {' or '.join(_human(v, self.unit) for v in self.expected)}"
+        )
 
 
 def _human(value: float, unit: str) -> str:

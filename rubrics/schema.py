@@ -165,7 +165,7 @@ def adhoc_rung(reference: str, question: str | None = None) -> Rung:
     Its key points are the reference's sentences, so any external set of graded answers
     can be scored without writing a rubric file.
     """
-    from viva.errors import DataError
+    from core.errors import DataError
 
     ref = " ".join(reference.split())
     if len(ref) < 3 or not any(ch.isalnum() for ch in ref):

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
 from dataclasses import dataclass
+from functools import lru_cache
 
 MAX_WINDOWS = 160
 SMALL_BUDGET = 48
@@ -74,7 +74,7 @@ def clean_text(text: str) -> str:
 
 
 def tokenize(text: str) -> list[Token]:
-    tokens = []
+    tokens: list[Token] = []
     for m in _TOKEN.finditer(clean_text(text)):
         raw = m.group(0)
         norm = _STRIP.sub("", raw.lower()).replace("\u2019", "'")

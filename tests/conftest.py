@@ -29,7 +29,7 @@ def _isolated_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Itera
 
 @pytest.fixture(scope="session")
 def embedder():
-    from viva.models import load_embedder
+    from core.models import load_embedder
 
     return load_embedder()
 
@@ -37,9 +37,18 @@ def embedder():
 @pytest.fixture(scope="session")
 def encoder():
     """The real default embedder behind the app's Encoder protocol."""
-    from viva.embedding import Embedder
+    from core.embedding import Embedder
 
     return Embedder.load()
+
+
+@pytest.fixture(scope="module")
+def components():
+    """The app's components with the real embedder and judge and a fake LLM (fast replies)."""
+    from agent.fakes import EchoInterviewer
+    from agent.session import load_components
+
+    return load_components(llm="none", chat_model=EchoInterviewer())
 
 
 @pytest.fixture(scope="session")

@@ -7,110 +7,14 @@ are exercised end to end in ``test_ask.py``.
 
 from __future__ import annotations
 
-import textwrap
-
-import numpy as np
 import pytest
+from helpers import FakeEncoder, interview, make_bank, run
 
 from agent.config import SessionConfig
-from agent.engine import Interview, plan_topics
-from agent.fakes import BagOfWordsEncoder, EchoInterviewer, Lecturer
+from agent.engine import plan_topics
 from agent.record import SessionRecord
-from agent.voice import Voice, check_question, tidy
-from rubrics.bank import Bank, parse_topic
-from rubrics.grader import Grade, MisconceptionResult, PointResult
-from viva.errors import VivaError
-
-
-def ladder_yaml(topic: str, tracks_by_depth: dict[int, str]) -> str:
-    rungs = []
-    for depth, tracks in tracks_by_depth.items():
-        rungs.append(
-            f"""\
-  - id: d{depth}
-    depth: {depth}
-    tracks: [{tracks}]
-    question: What is the depth {depth} question about {topic}?
-    simpler: What is the easy depth {depth} question about {topic}?
-    hint: Think about depth {depth}.
-    reference: The depth {depth} answer about {topic}.
-    passages: []
-    key_points:
-      - id: a
-        text: First point at depth {depth} about {topic}.
-        weight: 3
-        probe: Can you say more about the first thing at depth {depth}?
-      - id: b
-        text: Second point at depth {depth} about {topic}.
-        weight: 1
-        probe: What about the second thing at depth {depth}?
-    misconceptions:
-      - id: wrong
-        text: A wrong belief at depth {depth} about {topic}.
-        correction: The truth at depth {depth}.
-        challenge: Are you sure that holds at depth {depth}?
-"""
-        )
-    return f"topic: {topic}\ntitle: Topic {topic}\nrungs:\n" + "".join(rungs)
-
-
-ALL = "product-analytics, applied-nlp, applied-cv"
-DEEP = "applied-nlp, applied-cv"
-
-
-def make_bank() -> Bank:
-    bank = Bank()
-    for name in ("alpha", "beta", "gamma"):
-        bank.add(parse_topic(ladder_yaml(name, {1: ALL, 2: ALL, 3: DEEP, 4: DEEP}), f"{name}.yaml"), f"{name}.yaml")
-    bank.add(parse_topic(ladder_yaml("deep-only", {3: DEEP, 4: DEEP}), "deep-only.yaml"), "deep-only.yaml")
-    return bank
-
-
-class ScriptedGrader:
-    """Grades by script: 'strong' hits everything, 'partial' hits point a, 'weak' nothing,
-    'b' hits only point b, 'wrong' states the misconception, '' is empty."""
-
-    encoder = None
-
-    def grade(self, rung, answer: str, asked: str | None = None, focus=None) -> Grade:  # noqa: ANN001
-        kind = answer.strip()
-        hit = {"strong": {"a", "b"}, "partial": {"a"}, "b": {"b"}, "wrong": {"a"}}.get(kind, set())
-        points = [
-            PointResult(k.id, k.text, k.weight, 0.9 if k.id in hit else 0.2, 1.0 if k.id in hit else 0.0, k.id in hit, kind if k.id in hit else None, (0, len(kind)) if k.id in hit else None)
-            for k in rung.effective_key_points()
-        ]
-        mis = [MisconceptionResult("wrong", "A wrong belief", "The truth", 0.9, kind, (0, len(kind)))] if kind == "wrong" else []
-        score = {"strong": 4.6, "partial": 2.8, "b": 1.2, "wrong": 2.4}.get(kind, 0.3)
-        flags = ["empty"] if not kind else []
-        return Grade(0.0 if not kind else score, 0.0, points, mis, flags, answer)
-
-    def prepare(self, rung) -> None:  # noqa: ANN001
-        pass
-
-    def combine(self, rung, grades):  # noqa: ANN001
-        weights = {p.id: p.weight for p in grades[0].points}
-        hit = {p.id for g in grades for p in g.points if p.hit}
-        if not hit:
-            return max(g.score for g in grades)
-        return max(max(g.score for g in grades), 4.6 * sum(weights[h] for h in hit) / sum(weights.values()))
-
-
-FakeEncoder = BagOfWordsEncoder  # stable across processes: no hash()
-
-
-def interview(config: SessionConfig, model=None, sink=None, record=None) -> Interview:  # noqa: ANN001
-    voice = Voice(model if model is not None else EchoInterviewer(), FakeEncoder())
-    return Interview(config, make_bank(), ScriptedGrader(), voice, sink=sink, record=record)  # type: ignore[arg-type]
-
-
-def run(iv: Interview, answers: list[str]) -> list:
-    turns = []
-    for a in answers:
-        if iv.done:
-            break
-        list(iv.speak())
-        turns.append(iv.skip() if a == "/skip" else iv.submit(a))
-    return turns
+from agent.voice import check_question, tidy
+from core.errors import VivaError
 
 
 def path(turns) -> list[tuple[str, str, str]]:  # noqa: ANN001
@@ -276,8 +180,8 @@ def test_the_fake_encoder_is_the_same_in_every_process() -> None:
 
     code = (
         "import sys; sys.path[:0] = [sys.argv[1], sys.argv[1] + '/tests']\n"
-        "import test_agent\n"
-        "v = test_agent.FakeEncoder().encode(['What is your favourite pizza topping at lunch?'])[0]\n"
+        "import helpers\n"
+        "v = helpers.FakeEncoder().encode(['What is your favourite pizza topping at lunch?'])[0]\n"
         "print([int(i) for i in v.nonzero()[0]])"
     )
     root = str(Path(__file__).resolve().parents[1])
@@ -298,7 +202,9 @@ def test_tidy_keeps_the_first_question_only() -> None:
 
 def test_every_turn_reaches_the_sink_before_the_next_question() -> None:
     seen: list[int] = []
-    iv = interview(SessionConfig(track="applied-nlp", level="middle", n_topics=2, seed=2), sink=lambda r: seen.append(len(r.turns)))
+    iv = interview(
+        SessionConfig(track="applied-nlp", level="middle", n_topics=2, seed=2), sink=lambda r: seen.append(len(r.turns))
+    )
     for i, answer in enumerate(["partial", "strong", "weak", "weak"]):
         if iv.done:
             break

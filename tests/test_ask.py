@@ -10,9 +10,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import REPO, venv_bin
 
 from agent.store import Store
-from conftest import REPO, venv_bin
 
 
 def ask(*args: str, stdin: str, env_dir: Path, timeout: int = 300) -> subprocess.CompletedProcess:

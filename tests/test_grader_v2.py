@@ -7,8 +7,8 @@ import json
 import subprocess
 
 import pytest
-
 from conftest import venv_bin
+
 from rubrics import polarity, quantities
 from rubrics.bank import load_bank
 from rubrics.grader import RUNG, Focus, Grade
@@ -105,7 +105,11 @@ def test_a_challenge_answer_that_takes_the_belief_back_scores_and_lifts_the_cap(
     wrong = grader.grade(rung, "dropout basically deletes neurons for good, so the final model is smaller and faster")
     assert wrong.misconceptions, wrong
     challenge = Focus("misconception", wrong.misconceptions[0].id)
-    back = grader.grade(rung, "no, you're right, nothing is removed, all the neurons are still there at test time, the mask changes every step", focus=challenge)
+    back = grader.grade(
+        rung,
+        "no, you're right, nothing is removed, all the neurons are still there at test time, the mask changes every step",
+        focus=challenge,
+    )
     assert back.score > grader.params.mis_cap and not back.misconceptions, back
     assert grader.combine(rung, [wrong, back]) >= wrong.score
 
@@ -166,7 +170,11 @@ def test_a_wrong_number_in_the_right_words_scores_low(grader) -> None:
         "How much GPU memory does training a 7B model with Adam take?",
     )
     wrong = grader.grade(rung, "maybe like 7 gigabytes, one byte per parameter, it fits on a single consumer GPU easily")
-    right = grader.grade(rung, "so it's sixteen bytes a parameter with the adam states and master weights, so a hundred and twelve gigs, more than one gpu")
+    right = grader.grade(
+        rung,
+        "so it's sixteen bytes a parameter with the adam states and master weights, "
+        "so a hundred and twelve gigs, more than one gpu",
+    )
     assert wrong.score <= 1.5, wrong
     assert right.score >= wrong.score + 0.5, right
     assert wrong.contradictions and "7 GB" in wrong.contradictions[0].reason
@@ -205,14 +213,30 @@ def test_grades_round_trip_through_their_dict() -> None:
     from rubrics.grader import ContradictionResult, MisconceptionResult, PointResult
 
     g = Grade(
-        3.2, 0.61, [PointResult("a", "A.", 2.0, 0.7, 0.8, True, "said a", (0, 6), True), PointResult("b", "B.", 1.0, 0.1, 0.0, False, asked=False)],
-        [MisconceptionResult("m", "M.", "C.", 0.8, "said m", (7, 13))], ["misconception"], "said a said m",
-        [ContradictionResult("b", "B.", "says the opposite", "not b", (0, 5))], 0.55, Focus("key-point", "a"), "the point asked about: A.",
+        3.2,
+        0.61,
+        [
+            PointResult("a", "A.", 2.0, 0.7, 0.8, True, "said a", (0, 6), True),
+            PointResult("b", "B.", 1.0, 0.1, 0.0, False, asked=False),
+        ],
+        [MisconceptionResult("m", "M.", "C.", 0.8, "said m", (7, 13))],
+        ["misconception"],
+        "said a said m",
+        [ContradictionResult("b", "B.", "says the opposite", "not b", (0, 5))],
+        0.55,
+        Focus("key-point", "a"),
+        "the point asked about: A.",
     )
     back = Grade.from_dict(json.loads(json.dumps(g.to_dict())), g.answer)
     assert back.to_dict() == g.to_dict()
     # Records written before v2 (no focus, no contradictions, no "asked") still read.
-    old = {"score": 2.0, "raw": 0.4, "flags": [], "key_points": [{"id": "a", "text": "A.", "weight": 1, "similarity": 0.5, "credit": 0.4, "hit": False}], "misconceptions": []}
+    old = {
+        "score": 2.0,
+        "raw": 0.4,
+        "flags": [],
+        "key_points": [{"id": "a", "text": "A.", "weight": 1, "similarity": 0.5, "credit": 0.4, "hit": False}],
+        "misconceptions": [],
+    }
     legacy = Grade.from_dict(old, "x")
     assert legacy.focus == RUNG and legacy.points[0].asked and legacy.contradictions == []
 
@@ -223,15 +247,33 @@ def test_grades_round_trip_through_their_dict() -> None:
 @pytest.mark.slow
 def test_grade_batch_keeps_order_and_reports_bad_lines() -> None:
     lines = [
-        json.dumps({"rubric": "dropout:what-it-does", "answer": "it randomly zeroes units during training and is off at inference", "id": "s1", "extra": 1}),
+        json.dumps(
+            {
+                "rubric": "dropout:what-it-does",
+                "answer": "it randomly zeroes units during training and is off at inference",
+                "id": "s1",
+                "extra": 1,
+            }
+        ),
         "this is not json",
-        json.dumps({"question": "What is dropout?", "reference": "Dropout randomly zeroes units during training. It is switched off at inference.",
-                    "answer": "uh it randomly turns off neurons while training, and at test time it's switched off"}),
+        json.dumps(
+            {
+                "question": "What is dropout?",
+                "reference": "Dropout randomly zeroes units during training. It is switched off at inference.",
+                "answer": "uh it randomly turns off neurons while training, and at test time it's switched off",
+            }
+        ),
         "",
         json.dumps({"reference": "a", "answer": "x"}),
         json.dumps({"rubric": "no-such-topic:x", "answer": "x"}),
         json.dumps({"rubric": "dropout:what-it-does"}),
-        json.dumps({"question": "What is dropout?", "reference": "Dropout randomly zeroes units during training.", "answer": "\x1b[31m[bold]no idea[/bold]"}),
+        json.dumps(
+            {
+                "question": "What is dropout?",
+                "reference": "Dropout randomly zeroes units during training.",
+                "answer": "\x1b[31m[bold]no idea[/bold]",
+            }
+        ),
     ]
     out = subprocess.run([venv_bin("viva"), "grade", "--batch", "-"], input="\n".join(lines) + "\n",
                          capture_output=True, text=True, timeout=600)
@@ -252,7 +294,9 @@ def test_grade_batch_keeps_order_and_reports_bad_lines() -> None:
 
 
 def test_grade_batch_on_a_missing_file_says_so(tmp_path) -> None:
-    out = subprocess.run([venv_bin("viva"), "grade", "--batch", str(tmp_path / "nope.jsonl")], capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [venv_bin("viva"), "grade", "--batch", str(tmp_path / "nope.jsonl")], capture_output=True, text=True, timeout=120
+    )
     assert out.returncode == 2 and "cannot read" in out.stderr and "Traceback" not in out.stderr
 
 

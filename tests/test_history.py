@@ -7,10 +7,11 @@ import os
 import subprocess
 from pathlib import Path
 
+from conftest import REPO, venv_bin
+from helpers import NASTY, finished_record
+
 from agent.export import from_json, to_json, to_markdown
 from agent.store import Store
-from conftest import REPO, venv_bin
-from test_store import NASTY, finished_record
 
 
 def viva(data: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:

@@ -8,13 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from core.errors import DataError
 from knowledge import corpus as corpus_mod
 from knowledge.corpus import PRIMER_DIR, add_notes, load_corpus, load_primer
 from knowledge.index import build_or_load, make_index
 from knowledge.passages import parse_notes, parse_primer, word_count
 from knowledge.retriever import Retriever
 from viva.cli import main
-from viva.errors import DataError
 
 PRIMER_TEXT = """---
 topic: demo
@@ -84,7 +84,9 @@ def test_broken_primer_names_file_and_field(broken: str, field: str) -> None:
 
 def test_notes_split_on_headings_then_paragraphs() -> None:
     long_para = " ".join(["word"] * 150)
-    text = f"# Notes\n\n## Optimizers\n\n{long_para}.\n\n{long_para}.\n\n## Warmup\n\nShort section about warmup and why it helps.\n"
+    text = (
+        f"# Notes\n\n## Optimizers\n\n{long_para}.\n\n{long_para}.\n\n## Warmup\n\nShort section about warmup and why it helps.\n"
+    )
     parsed = parse_notes(text, "my_notes.md")
     headings = [p.heading for p in parsed.passages]
     assert headings == ["Optimizers", "Optimizers", "Warmup"]

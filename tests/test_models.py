@@ -7,8 +7,8 @@ import importlib.util
 import numpy as np
 import pytest
 
-from viva import models
-from viva.errors import ModelError
+from core import models
+from core.errors import ModelError
 
 
 @pytest.mark.slow

@@ -17,7 +17,7 @@ socket.socket.connect = refuse
 socket.socket.connect_ex = refuse
 socket.create_connection = lambda address, *a, **k: refuse(None, address)
 
-from viva.models import load_embedder, load_llm
+from core.models import load_embedder, load_llm
 emb = load_embedder()
 emb.encode(["offline check"])
 llm = load_llm()

@@ -18,7 +18,10 @@ def results():
     components = load_components(llm="none", chat_model=EchoInterviewer())
     out = {}
     for persona in PERSONAS:
-        runs = [simulate(components, persona, SessionConfig(track="applied-nlp", level="middle", n_topics=4, seed=s), seed=s) for s in range(3)]
+        runs = [
+            simulate(components, persona, SessionConfig(track="applied-nlp", level="middle", n_topics=4, seed=s), seed=s)
+            for s in range(3)
+        ]
         scores = [x for r in runs for x in r.scores]
         out[persona] = (sum(scores) / len(scores), runs)
     return out
@@ -38,7 +41,7 @@ def test_nothing_usable_scores_near_zero(results) -> None:
 
 
 def test_strong_candidates_climb_and_weak_ones_get_help(results) -> None:
-    strong_actions = sum((r.actions.get("deeper", 0) for r in results["strong"][1]))
+    strong_actions = sum(r.actions.get("deeper", 0) for r in results["strong"][1])
     assert strong_actions >= 3
     empty_actions = {}
     for r in results["empty"][1]:

@@ -8,11 +8,11 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from conftest import venv_bin
 
 from rubrics.bank import RubricError, load_bank, load_topic_file, parse_topic
 from rubrics.schema import adhoc_rung
 from rubrics.spoken import drop_fillers, echo_ratio, tokenize, windows
-from conftest import venv_bin
 
 GOOD = textwrap.dedent(
     """\

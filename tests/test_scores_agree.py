@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from helpers import interview, run
+
 from agent.config import SessionConfig
 from agent.export import to_markdown
 from agent.progress import progress
 from agent.store import Store
 from agent.verdict import verdict
-from test_agent import interview, run
 
 
 def test_every_place_shows_the_same_scores(tmp_path: Path) -> None:

@@ -10,20 +10,11 @@ import json
 from pathlib import Path
 
 import pytest
-
-from agent.fakes import EchoInterviewer
-from test_tui import SIZE, settle, start, wait_until
+from helpers import SIZE, settle, start, wait_until
 
 pytestmark = pytest.mark.slow
 
 FIXED = 1_790_000_000.0  # 2026-09-21: a fixed date so history rows do not change
-
-
-@pytest.fixture(scope="module")
-def components():
-    from agent.session import load_components
-
-    return load_components(llm="none", chat_model=EchoInterviewer())
 
 
 SESSION = Path(__file__).parent / "data" / "snapshot_session.json"
@@ -33,7 +24,9 @@ def record_session(components):  # noqa: ANN001, ANN201
     """A finished interview with fixed times, as the engine records it."""
     from agent.config import SessionConfig
 
-    iv = components.interview(SessionConfig(track="applied-nlp", level="junior", topics=("dropout", "optimizers"), max_follow_ups=1))
+    iv = components.interview(
+        SessionConfig(track="applied-nlp", level="junior", topics=("dropout", "optimizers"), max_follow_ups=1)
+    )
     answers = [
         "um so dropout randomly switches off some units on each training step so they can't co-adapt, and at inference it's off",
         "[bold]not sure[/] honestly",
@@ -82,7 +75,12 @@ sizes = pytest.mark.parametrize("size", list(SIZES.values()), ids=list(SIZES))
 @sizes
 def test_setup_screen(snap_compare, components, size) -> None:
     async def ready(pilot) -> None:  # noqa: ANN001
-        await wait_until(pilot, lambda: bool(pilot.app.screen.query("SelectionList")) and pilot.app.screen.query_one("SelectionList").option_count > 0)
+        await wait_until(
+            pilot,
+            lambda: (
+                bool(pilot.app.screen.query("SelectionList")) and pilot.app.screen.query_one("SelectionList").option_count > 0
+            ),
+        )
 
     assert snap_compare(app_for(components), terminal_size=size, run_before=ready)
 

@@ -8,19 +8,10 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from helpers import NASTY, finished_record, interview, run
 
 from agent.config import SessionConfig
-from agent.record import SessionRecord
 from agent.store import DB_NAME, SCHEMA_VERSION, Store, StoreError
-from test_agent import interview, run
-
-NASTY = "[bold]x[/] [link=http://e.vil]y[/link] **md** `code` \x00\x07\x1b[31m émoji 🧠 \u202e rtl\n" + "a" * 100_000
-
-
-def finished_record(answers: list[str] | None = None) -> SessionRecord:
-    iv = interview(SessionConfig(track="applied-nlp", level="junior", topics=("alpha", "beta"), max_follow_ups=2))
-    run(iv, answers or ["strong", "partial", "b", "weak", "weak"])
-    return iv.record
 
 
 def test_save_and_load_round_trip(tmp_path: Path) -> None:
@@ -36,7 +27,10 @@ def test_save_and_load_round_trip(tmp_path: Path) -> None:
 def test_each_save_adds_only_new_turns_and_updates_the_summary(tmp_path: Path) -> None:
     store = Store(tmp_path / DB_NAME)
     seen = []
-    iv = interview(SessionConfig(track="applied-nlp", level="junior", topics=("alpha",)), sink=lambda r: (store.save(r), seen.append(store.load(r.id))))
+    iv = interview(
+        SessionConfig(track="applied-nlp", level="junior", topics=("alpha",)),
+        sink=lambda r: (store.save(r), seen.append(store.load(r.id))),
+    )
     run(iv, ["partial", "b", "strong", "strong"])
     assert [len(r.turns) for r in seen] == [1, 2, 3, 4]
     assert store.list()[0].status == "finished"
@@ -78,13 +72,28 @@ def test_an_old_schema_migrates(tmp_path: Path) -> None:
     db.execute("COMMIT")
     record = finished_record()
     db.execute(
-        "INSERT INTO sessions (id, started_at, ended_at, status, track, level, topics, config, models, closing) VALUES (?,?,?,?,?,?,?,?,?,?)",
-        (record.id, record.started_at, record.ended_at, "finished", "applied-nlp", "junior", json.dumps(record.topics), json.dumps(record.config.to_dict()), "{}", ""),
+        "INSERT INTO sessions (id, started_at, ended_at, status, track, level, topics, config, models, closing) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?)",
+        (
+            record.id,
+            record.started_at,
+            record.ended_at,
+            "finished",
+            "applied-nlp",
+            "junior",
+            json.dumps(record.topics),
+            json.dumps(record.config.to_dict()),
+            "{}",
+            "",
+        ),
     )
     from dataclasses import asdict
 
     for t in record.turns:
-        db.execute("INSERT INTO turns VALUES (?,?,?,?,?,?,?)", (record.id, t.index, t.at, t.question.topic, t.question.rung, t.score, json.dumps(asdict(t))))
+        db.execute(
+            "INSERT INTO turns VALUES (?,?,?,?,?,?,?)",
+            (record.id, t.index, t.at, t.question.topic, t.question.rung, t.score, json.dumps(asdict(t))),
+        )
     db.close()
     store = Store(path)
     assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION

@@ -18,21 +18,22 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import REPO, venv_bin
+from helpers import finished_record, interview, run
 
 from agent.config import SessionConfig
 from agent.store import DB_NAME, MIGRATIONS, SCHEMA_VERSION, SessionInUse, Store, StoreError
-from conftest import REPO, venv_bin
-from test_agent import interview, run
-from test_store import finished_record
+from core.errors import DataError
 from viva.cli import main
-from viva.errors import DataError
 
 MOVE_ASIDE = "move it aside"
 
 
 def active_record(store: Store | None = None, answers: tuple[str, ...] = ("partial",)):  # noqa: ANN201
     """An unfinished session (two topics, some answered), saved if a store is given."""
-    iv = interview(SessionConfig(track="applied-nlp", level="junior", topics=("alpha", "beta")), sink=store.save if store else None)
+    iv = interview(
+        SessionConfig(track="applied-nlp", level="junior", topics=("alpha", "beta")), sink=store.save if store else None
+    )
     run(iv, list(answers))
     assert iv.record.status == "active"
     return iv
@@ -223,7 +224,9 @@ def test_a_full_disk_in_viva_ask_is_a_message_not_a_traceback(monkeypatch, capsy
     out, err = capsys.readouterr()
     assert code == 2
     assert out.splitlines()[0].endswith("?")  # the question was asked ...
-    assert "viva: error:" in err and "disk is full" in err and "question 1" in err and "NOT saved" in err  # ... the answer is not lost silently
+    assert (
+        "viva: error:" in err and "disk is full" in err and "question 1" in err and "NOT saved" in err
+    )  # ... the answer is not lost silently
     assert MOVE_ASIDE not in err
 
 

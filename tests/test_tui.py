@@ -7,87 +7,16 @@ import asyncio
 import threading
 
 import pytest
+from helpers import SIZE, settle, start, wait_until, where
 
 from agent.fakes import EchoInterviewer
 
 pytestmark = pytest.mark.slow
 
-SIZE = (120, 40)
-
-
-@pytest.fixture(scope="module")
-def components():
-    from agent.session import load_components
-
-    return load_components(llm="none", chat_model=EchoInterviewer())
-
-
-# Waits end on a state the app reaches for certain, never on a clock: a loaded machine
-# only makes them later.  HANG_S only turns a hang (a bug) into a failure that says where.
-HANG_S = 900.0
-
-
-def _where(app) -> str:  # noqa: ANN001
-    return f"screen stack: {[type(s).__name__ for s in app.screen_stack]}, workers: {[(w.name, w.state.name) for w in app.workers]}"
-
-
-async def _guarded(pilot, waiting, what: str) -> None:  # noqa: ANN001
-    try:
-        await asyncio.wait_for(waiting, HANG_S)
-    except asyncio.TimeoutError:
-        raise AssertionError(f"the app never reached {what} ({_where(pilot.app)})") from None
-
-
-async def wait_until(pilot, condition) -> None:  # noqa: ANN001
-    """Until ``condition()`` holds, checked again each time the app has handled its messages."""
-
-    async def poll() -> None:
-        while not condition():
-            await pilot.pause(0.02)
-
-    await _guarded(pilot, poll(), "the awaited state")
-
-
-async def settle(pilot) -> None:  # noqa: ANN001
-    """Until no worker runs, the current screen is mounted and it has handled every
-    message: what a key press led to (grading, the next question streamed, a screen
-    pushed once the models loaded) has then all happened."""
-    from textual.worker import WorkerState
-
-    app = pilot.app
-
-    async def quiet() -> None:
-        while True:
-            running = [w for w in app.workers if w.state is WorkerState.RUNNING]
-            if running:
-                await asyncio.gather(*(w.wait() for w in running), return_exceptions=True)
-                continue
-            screen = app.screen
-            await pilot.pause()
-            if app.screen is screen and screen.is_mounted and not any(w.state is WorkerState.RUNNING for w in app.workers):
-                return
-
-    await _guarded(pilot, quiet(), "a settled state")
-
-
 def make_app(components, **kwargs):  # noqa: ANN001, ANN201
     from tui.app import VivaApp
 
     return VivaApp(components=components, **kwargs)
-
-
-async def start(pilot, topics: str = "2", level: str = "junior") -> None:  # noqa: ANN001
-    from textual.widgets import Input, Select
-
-    from tui.screens.interview import InterviewScreen
-
-    app = pilot.app
-    await wait_until(pilot, lambda: app.screen.__class__.__name__ == "SetupScreen")
-    app.screen.query_one("#level", Select).value = level
-    app.screen.query_one("#n-topics", Input).value = topics
-    await pilot.press("ctrl+s")
-    await settle(pilot)
-    assert isinstance(app.screen, InterviewScreen) and app.screen.awaiting_answer, _where(app)
 
 
 async def answer(pilot, text: str) -> None:  # noqa: ANN001
@@ -99,7 +28,7 @@ async def answer(pilot, text: str) -> None:  # noqa: ANN001
     await pilot.press("ctrl+s")
     await settle(pilot)
     assert len(screen.interview.record.turns) == n + 1
-    assert screen.awaiting_answer or pilot.app.screen is not screen, _where(pilot.app)
+    assert screen.awaiting_answer or pilot.app.screen is not screen, where(pilot.app)
 
 
 def test_a_whole_interview(components) -> None:
@@ -152,7 +81,7 @@ def test_a_whole_interview(components) -> None:
             await wait_until(pilot, lambda: isinstance(app.screen, ReviewScreen))
             await pilot.press("e")
             await pilot.pause()
-            from viva.paths import data_dir
+            from core.paths import data_dir
 
             assert (data_dir() / "exports" / f"viva-{iv.record.id}.md").is_file()
 
@@ -318,7 +247,7 @@ def test_start_pressed_before_the_models_are_ready_starts_once_they_are(monkeypa
             gate.set()
             await settle(pilot)  # the models load, the interview opens, its first question is asked
             screen = app.screen
-            assert isinstance(screen, InterviewScreen) and screen.awaiting_answer, _where(app)
+            assert isinstance(screen, InterviewScreen) and screen.awaiting_answer, where(app)
             assert screen.interview.pending.text.endswith("?")
             assert [type(s) for s in app.screen_stack].count(InterviewScreen) == 1  # started once
 
@@ -685,7 +614,9 @@ def test_answer_a_reviewed_question_again_and_compare(components) -> None:
             await pilot.press("a")
             await wait_until(pilot, lambda: isinstance(app.screen, AnswerAgainScreen))
             again = app.screen
-            again.query_one("#again-answer", TextArea).text = "dropout randomly zeroes a fraction of the units on each training step and is off at inference"
+            again.query_one(
+                "#again-answer", TextArea
+            ).text = "dropout randomly zeroes a fraction of the units on each training step and is off at inference"
             await pilot.press("ctrl+s")
             await settle(pilot)
             assert again.result is not None and again.result.score >= iv.record.turns[0].score

@@ -71,8 +71,15 @@ def test_the_new_voice_keeps_most_model_lines_and_the_old_one_few(stats) -> None
 
 
 def test_the_judge_catches_what_it_should() -> None:
-    c = Case("x", "probe", "dropout", "Dropout", "What happens to dropout when the model serves predictions?",
-             answer="it switches off random neurons while training", missed=["Dropout is used only during training; at inference all units are kept."])
+    c = Case(
+        "x",
+        "probe",
+        "dropout",
+        "Dropout",
+        "What happens to dropout when the model serves predictions?",
+        answer="it switches off random neurons while training",
+        missed=["Dropout is used only during training; at inference all units are kept."],
+    )
     ok = judge(c, "So random neurons get switched off. " + c.intended, "So random neurons get switched off.")
     assert all(ok.values()), ok
     leak = judge(c, "So at inference all units are kept. " + c.intended, "So at inference all units are kept.")
@@ -81,7 +88,9 @@ def test_the_judge_catches_what_it_should() -> None:
     assert not two["one question"]
     praise = judge(c, "Great, neurons switched off. " + c.intended, "Great, neurons switched off.")
     assert not praise["no unsupported judgement"]
-    dropped = Case("y", "deeper", "dropout", "Dropout", "What does dropout do while it trains, and why does that reduce overfitting?")
+    dropped = Case(
+        "y", "deeper", "dropout", "Dropout", "What does dropout do while it trains, and why does that reduce overfitting?"
+    )
     half = judge(dropped, "What does dropout do while it trains?", "What does dropout do while it trains?")
     assert not half["keeps every part of the question"]
 

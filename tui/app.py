@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -21,6 +21,10 @@ from textual.screen import Screen
 
 from tui.screens.help import HelpScreen
 from tui.screens.setup import SetupScreen
+
+if TYPE_CHECKING:  # agent.session imports the engine; the store is opened on first use
+    from agent.session import Components
+    from agent.store import Store
 
 
 class VivaApp(App[None]):
@@ -43,7 +47,7 @@ class VivaApp(App[None]):
         llm: str | None = None,
         embedder: str | None = None,
         *,
-        components: Any = None,
+        components: Components | None = None,
         chat_model: Any = None,
         load_models: bool = True,
     ) -> None:
@@ -51,10 +55,10 @@ class VivaApp(App[None]):
         self.llm_source = llm
         self.embedder_source = embedder
         self.chat_model = chat_model
-        self.components = components
+        self.components: Components | None = components
         self.load_error: str | None = None
         self._load_models = load_models and components is None
-        self._store: Any = None
+        self._store: Store | None = None
         if components is not None:
             self.loading = "ready"
 
@@ -70,7 +74,7 @@ class VivaApp(App[None]):
     @work(thread=True, exclusive=True, group="models")
     def load_components(self) -> None:
         from agent.session import load_components
-        from viva.errors import VivaError
+        from core.errors import VivaError
 
         def progress(step: str) -> None:
             if step != "ready":  # "ready" only once self.components is set (below)
@@ -89,7 +93,7 @@ class VivaApp(App[None]):
     # -- shared services -----------------------------------------------------------------
 
     @property
-    def store(self) -> Any:
+    def store(self) -> Store:
         """The transcript store, opened on first use (stdlib sqlite3: fast to import)."""
         if self._store is None:
             from agent.store import Store
@@ -98,7 +102,7 @@ class VivaApp(App[None]):
         return self._store
 
     def settings(self) -> dict[str, Any]:
-        from viva.paths import data_dir
+        from core.paths import data_dir
 
         path = data_dir() / "settings.json"
         try:
@@ -108,7 +112,7 @@ class VivaApp(App[None]):
             return {}
 
     def save_settings(self, **values: Any) -> None:
-        from viva.paths import data_dir
+        from core.paths import data_dir
 
         path = data_dir() / "settings.json"
         data = self.settings() | values
@@ -121,7 +125,7 @@ class VivaApp(App[None]):
             self.notify(f"Could not save settings: {exc}", severity="warning")
 
     def offer_resume(self) -> None:
-        from viva.errors import VivaError
+        from core.errors import VivaError
 
         try:
             unfinished = self.store.unfinished()
@@ -150,7 +154,7 @@ class VivaApp(App[None]):
         from tui.screens.confirm import ConfirmScreen
         from tui.screens.interview import InterviewScreen
 
-        if isinstance(self.screen, ConfirmScreen) and getattr(self.screen, "quitting", False):
+        if isinstance(self.screen, ConfirmScreen) and self.screen.quitting:
             self.exit()  # ctrl+q twice quits
             return
         interview = next((s for s in reversed(self.screen_stack) if isinstance(s, InterviewScreen)), None)
@@ -162,8 +166,7 @@ class VivaApp(App[None]):
             lines.append("This interview stays unfinished: your answers so far are saved and the next start offers to resume it.")
         if interview.draft.strip():
             lines.append("Your unsent draft will be lost.")
-        dialog = ConfirmScreen("\n".join(lines), yes="Quit", variant="warning")
-        dialog.quitting = True  # type: ignore[attr-defined]
+        dialog = ConfirmScreen("\n".join(lines), yes="Quit", variant="warning", quitting=True)
 
         def chosen(yes: bool | None) -> None:
             if yes:

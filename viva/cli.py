@@ -6,7 +6,7 @@ subcommand lives in :mod:`viva.commands` and imports its heavy dependencies (tor
 sentence-transformers, FAISS, Textual) only inside its handler, so ``viva --help``
 never pays for them.
 
-Errors the user can fix (:class:`viva.errors.VivaError`) print one clear message and
+Errors the user can fix (:class:`core.errors.VivaError`) print one clear message and
 exit with status 2; Ctrl-C exits with 130 and no traceback.  Model paths (``--llm``,
 ``--embedder``) are checked before a command loads anything, so a bad one is reported
 in a second, not after minutes of loading.  viva's own warnings (a skipped note) print
@@ -22,9 +22,9 @@ import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
+from core.errors import VivaError
 from viva import __version__
 from viva.commands import COMMANDS
-from viva.errors import VivaError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -98,7 +98,7 @@ def _main(argv: Sequence[str] | None) -> int:
     handler = getattr(args, "handler", None)
     try:
         if args.command != "models":  # `viva models` reports the paths itself
-            from viva.models import check_model_sources
+            from core.models import check_model_sources
 
             llm_needed, embedder_needed = models_needed(args)
             check_model_sources(args.llm, args.embedder, llm_needed=llm_needed, embedder_needed=embedder_needed)

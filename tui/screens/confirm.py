@@ -10,6 +10,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
+from textual.widgets.button import ButtonVariant
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -20,18 +21,19 @@ class ConfirmScreen(ModalScreen[bool]):
         Binding("left,right,tab", "app.focus_next", show=False),
     ]
 
-    def __init__(self, question: str, yes: str = "Delete", variant: str = "error") -> None:
+    def __init__(self, question: str, yes: str = "Delete", variant: ButtonVariant = "error", quitting: bool = False) -> None:
         super().__init__()
         self.question = question
         self.yes_label = yes
-        self.variant = variant
+        self.variant: ButtonVariant = variant
+        self.quitting = quitting  # the app's quit dialog: a second ctrl+q answers it
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Static(Text(self.question), classes="dialog-title")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Cancel", id="no", variant="primary")
-                yield Button(self.yes_label, id="yes", variant=self.variant)  # type: ignore[arg-type]
+                yield Button(self.yes_label, id="yes", variant=self.variant)
 
     def on_mount(self) -> None:
         self.query_one("#no", Button).focus()

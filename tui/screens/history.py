@@ -11,10 +11,10 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from agent.present import bar, score_style, topic_title, track_level, when
+from tui.screens.base import VivaScreen
 from tui.screens.confirm import ConfirmScreen
 
 __all__ = ["ConfirmScreen", "HistoryScreen"]
@@ -24,7 +24,7 @@ def fold(text: str, width: int) -> Text:
     return Text("\n".join(textwrap.wrap(text, width)) or "-")
 
 
-class HistoryScreen(Screen[None]):
+class HistoryScreen(VivaScreen[None]):
     BINDINGS = [
         Binding("enter", "open", "Open", id="open", show=True),
         Binding("e", "export", "Export", id="export", tooltip="Write Markdown and JSON next to your transcripts"),
@@ -73,7 +73,7 @@ class HistoryScreen(Screen[None]):
             table.add_column(name, width=width)
         tw = max(16, self.size.width - sum(fixed.values()) - 2 * (len(fixed) + 1) - 8)
         table.add_column("Topics", width=tw)
-        self.rows = self.app.store.list()  # type: ignore[attr-defined]
+        self.rows = self.app.store.list()
         for s in self.rows:
             topics = ", ".join(topic_title(t) for t in s.topics)
             cells = [
@@ -108,7 +108,7 @@ class HistoryScreen(Screen[None]):
         if sid:
             from tui.screens.review import export_record
 
-            paths = export_record(self.app.store.load(sid))  # type: ignore[attr-defined]
+            paths = export_record(self.app.store.load(sid))
             self.notify("Exported to " + " and ".join(str(p) for p in paths), timeout=10)
 
     def action_delete(self) -> None:
@@ -119,12 +119,14 @@ class HistoryScreen(Screen[None]):
 
         def done(yes: bool | None) -> None:
             if yes:
-                self.app.store.delete(sid)  # type: ignore[attr-defined]
+                self.app.store.delete(sid)
                 self.refresh_rows()
                 self.notify("Deleted.")
 
         self.app.push_screen(
-            ConfirmScreen(f"Delete the interview of {when(s.started_at)} ({track_level(s.track, s.level)})? This cannot be undone."),
+            ConfirmScreen(
+                f"Delete the interview of {when(s.started_at)} ({track_level(s.track, s.level)})? This cannot be undone."
+            ),
             done,
         )
 
@@ -134,7 +136,7 @@ class HistoryScreen(Screen[None]):
         widget = self.query_one("#progress", Static)
         widget.display = not widget.display
         if widget.display:
-            report = progress(self.app.store)  # type: ignore[attr-defined]
+            report = progress(self.app.store)
             t = Text()
             ranked = sorted(report.topics.values(), key=lambda x: x.recent)
             for tp in ranked:
@@ -159,4 +161,4 @@ class HistoryScreen(Screen[None]):
 
     def action_practise(self) -> None:
         if self.tip is not None:
-            self.app.start_practice(*self.tip)  # type: ignore[attr-defined]
+            self.app.start_practice(*self.tip)

@@ -28,9 +28,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.reactive import reactive
-from textual.screen import Screen
 from textual.widgets import Footer, Header, Static, TextArea
 
+from tui.screens.base import VivaScreen
 from tui.widgets.chat import CandidateMessage, InterviewerMessage, NoteMessage
 
 WARN_S = 30  # the countdown warns this many seconds before the end
@@ -86,7 +86,7 @@ class Countdown:
         return Text(f"time +{over // 60}:{over % 60:02d}", style="bold red")
 
 
-class InterviewScreen(Screen[None]):
+class InterviewScreen(VivaScreen[None]):
     BINDINGS = [
         Binding("ctrl+s", "submit", "Submit", id="submit", priority=True, tooltip="Submit your answer"),
         Binding("f2", "hint", "Hint", id="hint", tooltip="A hint (costs a point on this answer)"),
@@ -260,8 +260,13 @@ class InterviewScreen(Screen[None]):
                 if not self._ui(app, message.append, chunk):
                     return
         except Exception as err:  # noqa: BLE001 - a model failure must not lose the interview
-            self._ui(app, lambda: self.notify(f"The interviewer model failed: {err}", severity="error"))
-        final = self.interview.record.closing if done else (self.interview.pending.text if self.interview.pending else message.text)
+            # the message is built here: ``err`` is unbound once the except block ends,
+            # before the UI thread runs the callback
+            failure = f"The interviewer model failed: {err}"
+            self._ui(app, lambda: self.notify(failure, severity="error"))
+        final = (
+            self.interview.record.closing if done else (self.interview.pending.text if self.interview.pending else message.text)
+        )
         self._ui(app, self._spoken, message, final or message.text, done)
 
     def _spoken(self, message: InterviewerMessage, final: str, done: bool) -> None:

@@ -10,10 +10,10 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from agent.present import bar, score_style, topic_title, track_level
+from tui.screens.base import VivaScreen
 
 __all__ = ["ResultsScreen", "bar", "missed_points", "wrapped"]
 
@@ -39,7 +39,7 @@ def missed_points(record, topic: str) -> list[str]:  # noqa: ANN001 - agent.reco
     return [m for m in missed if m not in hit]
 
 
-class ResultsScreen(Screen[None]):
+class ResultsScreen(VivaScreen[None]):
     BINDINGS = [
         Binding("a", "practise", "Practise again", id="practise", tooltip="This topic again, same track and level"),
         Binding("r", "review", "Review", id="review", tooltip="The scored transcript"),
@@ -118,13 +118,13 @@ class ResultsScreen(Screen[None]):
         if not self._topics:
             return
         topic = self._topics[self.query_one("#topics", DataTable).cursor_row]
-        self.app.start_practice(self.record.config.track, self.record.config.level, topic)  # type: ignore[attr-defined]
+        self.app.start_practice(self.record.config.track, self.record.config.level, topic)
 
     def action_new(self) -> None:
         self.app.pop_screen()  # back to the setup screen underneath
 
     def action_history(self) -> None:
-        self.app.action_history()  # type: ignore[attr-defined]
+        self.app.action_history()
 
     def action_review(self) -> None:
         from tui.screens.review import ReviewScreen

@@ -3,26 +3,31 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual import work
 from textual.containers import VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Footer, Header, LoadingIndicator, Static
 
 from agent.present import topic_title, track_level, when
 from agent.verdict import verdict
+from tui.screens.base import VivaScreen
 from tui.widgets.chat import visible
+
+if TYPE_CHECKING:
+    from agent.record import SessionRecord
+    from rubrics.bank import Bank
 
 
 def export_record(record) -> list[Path]:  # noqa: ANN001
     """Write Markdown and JSON exports into the data dir's exports folder."""
     from agent.export import to_json, to_markdown
+    from core.paths import data_dir
     from knowledge.corpus import load_corpus
     from rubrics.bank import load_bank
-    from viva.paths import data_dir
 
     out = data_dir() / "exports"
     out.mkdir(parents=True, exist_ok=True)
@@ -46,7 +51,7 @@ def highlighted(answer: str, grade: dict) -> Text:
     return text
 
 
-class ReviewScreen(Screen[None]):
+class ReviewScreen(VivaScreen[None]):
     """Given a record, or a stored session's id: then it says it is loading at once and
     reads the record, the bank and the primer in a worker (seconds on a cold start)."""
 
@@ -58,12 +63,13 @@ class ReviewScreen(Screen[None]):
         Binding("escape", "app.pop_screen", "Back", id="back"),
     ]
 
-    def __init__(self, record) -> None:  # noqa: ANN001 - agent.record.SessionRecord, or a session id
+    def __init__(self, record: SessionRecord | str) -> None:
+        """``record``: the session, or its id (then loaded from the store in a worker)."""
         super().__init__()
-        self.record = None if isinstance(record, str) else record
-        self._sid = record if isinstance(record, str) else None
+        self.record: SessionRecord | None = None if isinstance(record, str) else record
+        self._sid: str = record if isinstance(record, str) else record.id
         self.current = -1  # the turn j/k moved to (-1: none yet; "a" then takes the first)
-        self._bank = None
+        self._bank: Bank | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -84,9 +90,9 @@ class ReviewScreen(Screen[None]):
         from knowledge.corpus import load_corpus
         from rubrics.bank import load_bank
 
-        record = self.record if self.record is not None else self.app.store.load(self._sid)  # type: ignore[attr-defined]
+        record = self.record if self.record is not None else self.app.store.load(self._sid)
         passages = {p.id: p for p in load_corpus(include_notes=True).passages}
-        components = getattr(self.app, "components", None)
+        components = self.app.components
         bank = components.bank if components is not None else load_bank()
         widgets = list(self._turns(record, bank, passages))
         self._bank = bank
@@ -104,7 +110,10 @@ class ReviewScreen(Screen[None]):
 
     def _turns(self, r, bank, passages):  # noqa: ANN001, ANN202
         overall = f"{r.overall:.1f} / 5" if r.overall is not None else "-"
-        yield Static(Text(f"{track_level(r.config.track, r.config.level)} · {when(r.started_at)} · overall {overall} · {r.status}"), classes="screen-title")
+        yield Static(
+            Text(f"{track_level(r.config.track, r.config.level)} · {when(r.started_at)} · overall {overall} · {r.status}"),
+            classes="screen-title",
+        )
         shown: dict[str, int] = {}  # rung -> the turn that already showed its strong answer and passage
         for t in r.turns:
             q = t.question
@@ -115,7 +124,9 @@ class ReviewScreen(Screen[None]):
             if t.skipped:
                 yield Static(Text("(skipped)", style="dim"), classes="turn-a")
             else:
-                yield Static(highlighted(t.answer, t.grade) if t.answer.strip() else Text("(no answer)", style="dim"), classes="turn-a")
+                yield Static(
+                    highlighted(t.answer, t.grade) if t.answer.strip() else Text("(no answer)", style="dim"), classes="turn-a"
+                )
                 v = verdict(t)
                 lines = Text(f"Judged on {v.judged_on}\n", style="dim")
                 for pl in v.hits:
@@ -133,7 +144,9 @@ class ReviewScreen(Screen[None]):
             yield Static(Text(f"Next: {t.decision.action} - {t.decision.reason}", style="dim"), classes="turn-decision")
             key = f"{q.topic}/{q.rung}"
             if key in shown:
-                yield Static(Text(f"A strong answer and the primer passage: see turn {shown[key] + 1}.", style="dim"), classes="turn-ref")
+                yield Static(
+                    Text(f"A strong answer and the primer passage: see turn {shown[key] + 1}.", style="dim"), classes="turn-ref"
+                )
                 continue
             shown[key] = t.index
             rung = next((x for x in bank.topic(q.topic).rungs if x.id == q.rung), None) if q.topic in bank.topics else None
@@ -141,7 +154,9 @@ class ReviewScreen(Screen[None]):
                 yield Static(Text("A strong answer: ", style="bold") + Text(rung.reference), classes="turn-ref")
             if q.passage and q.passage in passages:
                 p = passages[q.passage]
-                yield Static(Text(f"Primer · {p.heading}: ", style="bold") + Text(" ".join(p.text.split())), classes="turn-passage")
+                yield Static(
+                    Text(f"Primer · {p.heading}: ", style="bold") + Text(" ".join(p.text.split())), classes="turn-passage"
+                )
 
     def action_turn(self, step: int) -> None:
         heads = list(self.query(".turn-head"))

@@ -12,12 +12,11 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import Screen
+from textual.validation import Number
 from textual.widgets import Button, Footer, Header, Input, Label, LoadingIndicator, Select, SelectionList, Static, Switch
 
-from textual.validation import Number
-
 from agent.config import LEVELS, TRACKS
+from tui.screens.base import VivaScreen
 
 MAX_TOPICS = 20
 TIMER_CHOICES = {0: "Off", 2: "2 minutes", 3: "3 minutes"}  # minutes per answer
@@ -42,14 +41,14 @@ class _Waiting:
     practice: tuple[str, str, str] | None = None
 
 
-class SetupScreen(Screen[None]):
+class SetupScreen(VivaScreen[None]):
     BINDINGS = [
         Binding("ctrl+s", "start", "Start", id="start", tooltip="Start the interview"),
         Binding("f6", "app.history", "History", id="history", tooltip="Past interviews"),
     ]
 
     def compose(self) -> ComposeResult:
-        saved = self.app.settings()  # type: ignore[attr-defined]
+        saved = self.app.settings()
         timer = saved.get("timer", 0)
         timer = 2 if timer is True else timer if timer in TIMER_CHOICES else 0
         yield Header()
@@ -59,11 +58,16 @@ class SetupScreen(Screen[None]):
                 with Vertical(classes="field"):
                     yield Label("Track")
                     yield Select(
-                        [(v, k) for k, v in TRACKS.items()], value=saved.get("track", "applied-nlp"), allow_blank=False, id="track"
+                        [(v, k) for k, v in TRACKS.items()],
+                        value=saved.get("track", "applied-nlp"),
+                        allow_blank=False,
+                        id="track",
                     )
                 with Vertical(classes="field"):
                     yield Label("Level")
-                    yield Select([(v, k) for k, v in LEVELS.items()], value=saved.get("level", "middle"), allow_blank=False, id="level")
+                    yield Select(
+                        [(v, k) for k, v in LEVELS.items()], value=saved.get("level", "middle"), allow_blank=False, id="level"
+                    )
                 with Vertical(classes="field narrow"):
                     yield Label("Topics")
                     yield Input(
@@ -109,8 +113,8 @@ class SetupScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="topics")
     def load_topics(self) -> None:
+        from core.errors import VivaError
         from rubrics.bank import load_bank
-        from viva.errors import VivaError
 
         try:
             bank = load_bank()
@@ -132,7 +136,7 @@ class SetupScreen(Screen[None]):
 
         track = self.query_one("#track", Select).value
         ceiling = SessionConfig(track=track).ceiling  # type: ignore[arg-type]
-        saved = set(self.app.settings().get("topics", []))  # type: ignore[attr-defined]
+        saved = set(self.app.settings().get("topics", []))
         topics = self.query_one("#topics", SelectionList)
         topics.clear_options()
         for t in bank:
@@ -167,7 +171,7 @@ class SetupScreen(Screen[None]):
 
     @on(Button.Pressed, "#history")
     def _history(self) -> None:
-        self.app.action_history()  # type: ignore[attr-defined]
+        self.app.action_history()
 
     def start_interview(self, resume_id: str | None = None, practice: tuple[str, str, str] | None = None) -> None:
         """Start from the form, resume a stored session, or practise one topic again
@@ -188,29 +192,30 @@ class SetupScreen(Screen[None]):
             except ValueError as err:
                 self.notify(str(err), severity="warning")
                 return
-            app.save_settings(  # type: ignore[attr-defined]
+            app.save_settings(
                 track=config.track, level=config.level, n_topics=config.n_topics, topics=list(config.topics),
                 show_scores=config.show_scores, timer=self.query_one("#timer", Select).value,
             )
         else:
-            record = app.store.load(resume_id)  # type: ignore[attr-defined]
+            record = app.store.load(resume_id)
             config = record.config
-        if app.loading == "failed":  # type: ignore[attr-defined]
-            self.notify(app.load_error or "Models failed to load.", severity="error")  # type: ignore[attr-defined]
+        if app.loading == "failed":
+            self.notify(app.load_error or "Models failed to load.", severity="error")
             return
-        if app.components is None:  # type: ignore[attr-defined]
+        if app.components is None:
             self.notify("Starting as soon as the models are loaded...")
             self._waiting = _Waiting(resume_id, practice)
             self.query_one("#start", Button).label = "Starting..."
-            self._show_loading(app.loading)  # type: ignore[attr-defined]
+            self._show_loading(app.loading)
             return
-        from viva.errors import VivaError
+        from core.errors import VivaError
 
         try:
-            interview = app.components.interview(config, sink=app.store.save, record=record)  # type: ignore[attr-defined]
+            interview = app.components.interview(config, sink=app.store.save, record=record)
         except VivaError as err:
             self.notify(str(err), severity="error")
             return
         from tui.screens.interview import InterviewScreen
 
-        app.push_screen(InterviewScreen(interview, timer=self.query_one("#timer", Select).value))
+        timer = self.query_one("#timer", Select).value
+        app.push_screen(InterviewScreen(interview, timer=timer if isinstance(timer, int) else 0))

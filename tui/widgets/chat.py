@@ -3,10 +3,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Markdown, Static
+
+if TYPE_CHECKING:
+    from textual.timer import Timer
 
 
 def visible(text: str) -> str:
@@ -42,7 +47,7 @@ class InterviewerMessage(Vertical):
         super().__init__(classes="message interviewer", **kwargs)
         self._text = text
         self._dots = 0
-        self._timer = None
+        self._timer: Timer | None = None
 
     @property
     def thinking(self) -> bool:

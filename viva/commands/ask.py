@@ -32,7 +32,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--track", choices=list(TRACKS), default="applied-nlp")
     p.add_argument("--level", choices=list(LEVELS), default="middle")
     p.add_argument("--topics", type=int, default=3, metavar="N", help="how many topics (default 3)")
-    p.add_argument("--topic", action="append", default=[], metavar="ID", help="ask this topic (repeatable); see `viva rubrics list`")
+    p.add_argument(
+        "--topic", action="append", default=[], metavar="ID", help="ask this topic (repeatable); see `viva rubrics list`"
+    )
     p.add_argument("--seed", type=int, help="fix the topic order")
     p.add_argument("--resume", metavar="ID", help="continue an unfinished session")
     p.add_argument("--quiet", action="store_true", help="print only the interviewer's questions and closing remark")
@@ -54,7 +56,7 @@ def answer_stream(stdin: TextIO) -> TextIO:
 
 def read_answers(stream: TextIO) -> Iterator[str | None]:
     """Yield answers (lines up to a blank line); ``None`` at end of input."""
-    from viva.terminal import valid_text
+    from core.terminal import valid_text
 
     lines: list[str] = []
     for line in stream:
@@ -84,7 +86,7 @@ def run_ask(args: argparse.Namespace) -> int:
     store = Store.open()
     record = store.resume(args.resume) if args.resume else None  # leased to this process: a second resume is refused
     if record is not None and record.status != "active":
-        from viva.errors import VivaError
+        from core.errors import VivaError
 
         raise VivaError(f"session {record.id} is {record.status}; only an unfinished session can be resumed")
     if record is None:
@@ -93,13 +95,16 @@ def run_ask(args: argparse.Namespace) -> int:
 
         plan_topics(load_bank(), config)  # a bad --topic fails now, not after loading models
     print("viva: loading models...", file=sys.stderr, flush=True)
-    interview = build_interview(record.config if record else config, llm=args.llm, embedder=args.embedder, sink=store.save, record=record)
+    interview = build_interview(
+        record.config if record else config, llm=args.llm, embedder=args.embedder, sink=store.save, record=record
+    )
     print(f"viva: session {interview.record.id}", file=sys.stderr, flush=True)
 
     answers = read_answers(answer_stream(sys.stdin))
     while not interview.done:
         for _ in interview.speak():
             pass
+        assert interview.pending is not None  # not done: a question is waiting
         out.write(_one_line(interview.pending.text) + "\n")
         out.flush()
         while True:
@@ -124,7 +129,7 @@ def run_ask(args: argparse.Namespace) -> int:
 
 
 def _one_line(text: str) -> str:
-    from viva.terminal import visible
+    from core.terminal import visible
 
     return " ".join(visible(text).split())
 

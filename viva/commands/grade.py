@@ -39,7 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _read_answer(arg: str) -> str:
     if arg != "-":
-        from viva.terminal import valid_text
+        from core.terminal import valid_text
 
         return valid_text(arg)
     if sys.stdin.isatty():
@@ -49,15 +49,15 @@ def _read_answer(arg: str) -> str:
 
 
 def _grader(args: argparse.Namespace):  # noqa: ANN202 - rubrics types stay out of the import path
+    from core.embedding import Embedder
     from rubrics.grader import Grader
     from rubrics.judge import Judge
-    from viva.embedding import Embedder
 
     return Grader(Embedder.load(args.embedder), judge=Judge.load())
 
 
 def run_grade(args: argparse.Namespace) -> int:
-    from viva.errors import VivaError
+    from core.errors import VivaError
 
     if args.question and not (args.reference or args.batch):
         raise VivaError("--question needs --reference (or use --rubric TOPIC[:RUNG])")
@@ -99,7 +99,7 @@ class _Item:
 
 def run_batch(args: argparse.Namespace) -> int:
     """Grade every line; a bad line becomes an error line naming its number and the rest go on."""
-    from viva.errors import VivaError
+    from core.errors import VivaError
 
     if args.batch == "-":
         stream: IO[bytes] = sys.stdin.buffer
@@ -136,10 +136,10 @@ def _parse(stream: IO[bytes]) -> Iterator[_Item | dict[str, Any]]:
     """Each input line as an item to grade, or an error line for the output."""
     from pydantic import ValidationError
 
+    from core.errors import VivaError
+    from core.terminal import valid_text
     from rubrics.bank import load_bank
     from rubrics.schema import adhoc_rung
-    from viva.errors import VivaError
-    from viva.terminal import valid_text
 
     bank = None
     adhoc: dict[tuple[str, str], Any] = {}
@@ -221,7 +221,9 @@ def _result(item: _Item, grade: Any) -> dict[str, Any]:
             for p in data["key_points"]
         ],
         "misconceptions": [{"id": m["id"], "text": m["text"], "evidence": m["evidence"]} for m in data["misconceptions"]],
-        "contradictions": [{"point": c["point"], "reason": c["reason"], "evidence": c["evidence"]} for c in data["contradictions"]],
+        "contradictions": [
+            {"point": c["point"], "reason": c["reason"], "evidence": c["evidence"]} for c in data["contradictions"]
+        ],
     }
     return out
 
@@ -252,7 +254,7 @@ def explain(ref: str, rung, grade) -> str:  # noqa: ANN001 - rubrics types stay 
 
 
 def _one_line(text: str) -> str:
-    from viva.terminal import visible
+    from core.terminal import visible
 
     text = visible(" ".join(text.split()))
     return text if len(text) <= 160 else text[:157] + "..."

@@ -57,7 +57,10 @@ def run_history(args: argparse.Namespace) -> int:
     for r in rows:
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(r.started_at))
         score = f"{r.overall:.1f}" if r.overall is not None else "-"
-        print(f"{r.id:<12}  {when:<16}  {r.track:<17}  {r.level:<6}  {score:>5}  {r.duration_s / 60:>4.0f}  {r.status:<9}  {', '.join(r.topics)}")
+        print(
+            f"{r.id:<12}  {when:<16}  {r.track:<17}  {r.level:<6}  {score:>5}  "
+            f"{r.duration_s / 60:>4.0f}  {r.status:<9}  {', '.join(r.topics)}"
+        )
     return 0
 
 
@@ -90,7 +93,7 @@ def run_export(args: argparse.Namespace) -> int:
 
 def run_import(args: argparse.Namespace) -> int:
     from agent.export import from_json
-    from viva.errors import DataError
+    from core.errors import DataError
 
     path = Path(args.file)
     try:
@@ -110,7 +113,7 @@ def run_delete(args: argparse.Namespace) -> int:
     sid = store.resolve(args.id)
     if not args.yes:
         if not sys.stdin.isatty():
-            from viva.errors import VivaError
+            from core.errors import VivaError
 
             raise VivaError("refusing to delete without confirmation; add --yes")
         if input(f"Delete session {sid}? [y/N] ").strip().lower() not in {"y", "yes"}:

@@ -72,7 +72,7 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def _print_files(files, name, passages: bool) -> None:  # noqa: ANN001
-    from viva.terminal import visible  # a note's name, title and headings are the user's text
+    from core.terminal import visible  # a note's name, title and headings are the user's text
 
     for f in files:
         print(visible(f"  {name(f):<28} {len(f.passages):>2}  {f.title}"))
@@ -82,11 +82,11 @@ def _print_files(files, name, passages: bool) -> None:  # noqa: ANN001
 
 
 def run_search(args: argparse.Namespace) -> int:
+    from core.embedding import Embedder
     from knowledge.retriever import Retriever
-    from viva.embedding import Embedder
 
     if args.k < 1:
-        from viva.errors import VivaError
+        from core.errors import VivaError
 
         raise VivaError("-k must be at least 1")
     retriever = Retriever.load(Embedder.load(args.embedder))
@@ -96,7 +96,7 @@ def run_search(args: argparse.Namespace) -> int:
         return 0
     if not hits:
         print("no passages matched")
-    from viva.terminal import visible
+    from core.terminal import visible
 
     for rank, hit in enumerate(hits, start=1):
         p = hit.passage

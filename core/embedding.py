@@ -8,11 +8,10 @@ how many texts it has encoded so tests can prove a cache hit did no embedding.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import hashlib
 import os
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -41,7 +40,7 @@ class Embedder:
 
     @classmethod
     def load(cls, source: str | os.PathLike[str] | None = None) -> Embedder:
-        from viva.models import load_embedder, resolve_embedder_path
+        from core.models import load_embedder, resolve_embedder_path
 
         path = resolve_embedder_path(source)
         model = load_embedder(path)
