@@ -243,7 +243,13 @@ def _fit_scale(grader: Grader, prepared: Sequence[Prepared], points: Logistic, w
     """The isotonic map of one kind of rung, given its point model (the other kind kept as it is)."""
     cal = grader.calibration
     linear = Scale(points=points)
-    _with_scale(grader, cal.params, cal.beliefs, linear if which == "rubric" else cal.rubric, linear if which == "reference" else cal.reference)
+    _with_scale(
+        grader,
+        cal.params,
+        cal.beliefs,
+        linear if which == "rubric" else cal.rubric,
+        linear if which == "reference" else cal.reference,
+    )
     grades = grade_prepared(grader, prepared)
     # Only answers whose score the map decides: a stated misconception, a wrong number,
     # "I don't know", a read-back are held down by their caps whatever the map says, and
@@ -253,7 +259,9 @@ def _fit_scale(grader: Grader, prepared: Sequence[Prepared], points: Logistic, w
     return Scale(x, y, points, len(decided))
 
 
-def _pearson(grader: Grader, prepared: Sequence[Prepared], params: GraderParams, beliefs: Logistic, points: Logistic) -> tuple[float, Calibration]:
+def _pearson(
+    grader: Grader, prepared: Sequence[Prepared], params: GraderParams, beliefs: Logistic, points: Logistic
+) -> tuple[float, Calibration]:
     reference = grader.calibration.reference
     _with_scale(grader, params, beliefs, Scale(points=points), reference)
     scale = _fit_scale(grader, prepared, points, "rubric")

@@ -109,7 +109,12 @@ class Scale:
     def from_dict(cls, data: dict[str, Any] | None) -> Scale:
         if not data:
             return cls()
-        return cls(list(data["x"]), list(data["y"]), Logistic.from_dict(data.get("points"), POINT_FEATURES), int(data.get("fitted_on", 0)))
+        return cls(
+            list(data["x"]),
+            list(data["y"]),
+            Logistic.from_dict(data.get("points"), POINT_FEATURES),
+            int(data.get("fitted_on", 0)),
+        )
 
 
 @dataclass
@@ -232,10 +237,13 @@ class Grade:
             "focus": {"kind": self.focus.kind, "id": self.focus.id},
             "judged_on": self.judged_on,
             "key_points": [
-                asdict(p) | {"similarity": round(p.similarity, 4), "credit": round(p.credit, 3), "span": list(p.span) if p.span else None}
+                asdict(p)
+                | {"similarity": round(p.similarity, 4), "credit": round(p.credit, 3), "span": list(p.span) if p.span else None}
                 for p in self.points
             ],
-            "misconceptions": [asdict(m) | {"similarity": round(m.similarity, 4), "span": list(m.span)} for m in self.misconceptions],
+            "misconceptions": [
+                asdict(m) | {"similarity": round(m.similarity, 4), "span": list(m.span)} for m in self.misconceptions
+            ],
             "contradictions": [asdict(c) | {"span": list(c.span)} for c in self.contradictions],
         }
 
@@ -258,7 +266,9 @@ class Grade:
             for m in data.get("misconceptions", [])
         ]
         contra = [
-            ContradictionResult(c["point"], c["text"], c["reason"], c["evidence"], span(c["span"]) or (0, 0), c.get("kind", "opposite"))
+            ContradictionResult(
+                c["point"], c["text"], c["reason"], c["evidence"], span(c["span"]) or (0, 0), c.get("kind", "opposite")
+            )
             for c in data.get("contradictions", [])
         ]
         f = data.get("focus") or {}
@@ -414,7 +424,9 @@ class Grader:
         answer, ws, wv = emb.answer, emb.windows, emb.vectors
         judged_on = focus.describe(rung)
         if not ws:
-            return Grade(0.0, 0.0, [_missed(kp, focus) for kp in rv.points], [], ["empty"], answer, focus=focus, judged_on=judged_on)
+            return Grade(
+                0.0, 0.0, [_missed(kp, focus) for kp in rv.points], [], ["empty"], answer, focus=focus, judged_on=judged_on
+            )
         flags: list[str] = []
         n_points = len(rv.points)
         texts = [_with_left_context(answer, w.start, w.end) for w in ws]
@@ -548,7 +560,11 @@ class Grader:
             if known is None or mis_sim > known.similarity:
                 if known is not None:
                     found.remove(known)
-                found.append(MisconceptionResult(mc.id, mc.text, mc.correction, mis_sim, answer[ws[w].start : ws[w].end], (ws[w].start, ws[w].end)))
+                found.append(
+                    MisconceptionResult(
+                        mc.id, mc.text, mc.correction, mis_sim, answer[ws[w].start : ws[w].end], (ws[w].start, ws[w].end)
+                    )
+                )
         order = {mc.id: i for i, mc in enumerate(rung.misconceptions)}
         return sorted(found, key=lambda f: order[f.id]), rejected, blocked, belief_max
 
@@ -643,13 +659,26 @@ class Grader:
             # parameter, it fits on one GPU"): the first of the closest windows that has one.
             number = next((n for n in (quantities.agreement(texts[w], kp.text) for w in [best_w, *top]) if n is not None), None)
             judged = self._entails([(texts[w], kp.text) for w in top]) if top else [0.0]
-            x = point_features(kp.text, rung.question, PointInput(
-                best_sim=max(best_sim, 0.0), agreeing_sim=max(agree_sim, 0.0), best_window=texts[best_w],
-                opposite=best_reason is not None and "opposite" in best_reason,
-                number_wrong=number is False, number_right=number is True, gist=ctx.gist, belief=ctx.belief,
-                belief_sim=float(ctx.mis_sim[best_w]), q_sim=float(ctx.q_sim[best_w]), echo=float(ctx.echo[best_w]), words=ctx.words,
-                judge=judged[0], judge_top=max(judged),
-            ))
+            x = point_features(
+                kp.text,
+                rung.question,
+                PointInput(
+                    best_sim=max(best_sim, 0.0),
+                    agreeing_sim=max(agree_sim, 0.0),
+                    best_window=texts[best_w],
+                    opposite=best_reason is not None and "opposite" in best_reason,
+                    number_wrong=number is False,
+                    number_right=number is True,
+                    gist=ctx.gist,
+                    belief=ctx.belief,
+                    belief_sim=float(ctx.mis_sim[best_w]),
+                    q_sim=float(ctx.q_sim[best_w]),
+                    echo=float(ctx.echo[best_w]),
+                    words=ctx.words,
+                    judge=judged[0],
+                    judge_top=max(judged),
+                ),
+            )
             if collect is not None:
                 collect.append(("point", kp.id, x))
             if model.fitted:
@@ -668,7 +697,9 @@ class Grader:
                 credit, hit = 0.0, False
             if best_reason is not None and (best_sim >= p.contra or wrong_number) and not hit and asked:
                 kind = "number" if wrong_number or "opposite" not in best_reason else "opposite"
-                contradictions.append(ContradictionResult(kp.id, kp.text, best_reason, texts[best_w], (ws[best_w].start, ws[best_w].end), kind))
+                contradictions.append(
+                    ContradictionResult(kp.id, kp.text, best_reason, texts[best_w], (ws[best_w].start, ws[best_w].end), kind)
+                )
             shown = hit or agree_sim > p.lo
             results.append(
                 PointResult(
@@ -702,7 +733,14 @@ class Grader:
         return None
 
     def _challenge_credit(
-        self, rung: Rung, rv: _RungVectors, focus: Focus, wv: np.ndarray, texts: list[str], usable: np.ndarray, rejected: np.ndarray,
+        self,
+        rung: Rung,
+        rv: _RungVectors,
+        focus: Focus,
+        wv: np.ndarray,
+        texts: list[str],
+        usable: np.ndarray,
+        rejected: np.ndarray,
     ) -> float:
         """A challenge answer earns credit for saying the correction (or rejecting the belief)."""
         p = self.params
@@ -743,7 +781,11 @@ class Grader:
         coverage = sum(w * c for w, c in best.values()) / total
         wrong = {m.id for g in grades for m in g.misconceptions}
         # Taken back: a challenge answer that scored above the cap a misconception imposes and stated none.
-        taken_back = {g.focus.id for g in grades if g.focus.kind == "misconception" and g.score > self.params.mis_cap and not g.misconceptions}
+        taken_back = {
+            g.focus.id
+            for g in grades
+            if g.focus.kind == "misconception" and g.score > self.params.mis_cap and not g.misconceptions
+        }
         contradicted = {c.point for g in grades for c in g.contradictions} - {pid for pid, (_, c) in best.items() if c >= 0.5}
         p = self.params
         gist = max(float(np.clip((g.gist - p.gist_lo) / max(p.gist_hi - p.gist_lo, 1e-6), 0.0, 1.0)) for g in grades)
