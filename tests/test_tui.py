@@ -165,6 +165,38 @@ def test_an_unfinished_session_is_offered_for_resume(components) -> None:
     asyncio.run(run())
 
 
+def test_resuming_a_session_another_viva_took_meanwhile_is_refused(components) -> None:
+    """Offered while free, taken by another viva before the click: the setup screen says so
+    and starts nothing (the TUI leases a resumed session as `viva resume` does)."""
+    from agent.config import SessionConfig
+    from agent.store import Store
+    from tui.screens.interview import InterviewScreen
+    from tui.screens.resume import ResumeScreen
+
+    iv = components.interview(SessionConfig(track="applied-nlp", level="junior", topics=("dropout",)))
+    list(iv.speak())
+    iv.submit("it switches off random units while training")
+    Store.open().save(iv.record)
+
+    async def run() -> None:
+        app = make_app(components)
+        said: list[str] = []
+        app.notify = lambda message, **_: said.append(str(message))  # type: ignore[method-assign]
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_until(pilot, lambda: isinstance(app.screen, ResumeScreen) and bool(app.screen.query("#resume")))
+            other = Store.open()
+            other.claim(iv.record.id)
+            try:
+                await pilot.click("#resume")
+                refused = lambda: any("open in another viva" in m for m in said)  # noqa: E731
+                await wait_until(pilot, lambda: refused() or isinstance(app.screen, InterviewScreen))
+                assert refused() and not isinstance(app.screen, InterviewScreen), (said, where(app))
+            finally:
+                other.close()
+
+    asyncio.run(run())
+
+
 def test_the_answer_box_is_never_open_without_a_question_on_screen(components) -> None:
     """Between the screen opening and its first question, and between a graded answer
     and the next question, the screen is busy - never in a state that looks like it

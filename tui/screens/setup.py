@@ -176,6 +176,8 @@ class SetupScreen(VivaScreen[None]):
     def start_interview(self, resume_id: str | None = None, practice: tuple[str, str, str] | None = None) -> None:
         """Start from the form, resume a stored session, or practise one topic again
         (``practice``: track, level, topic; the form and saved settings are left alone)."""
+        from core.errors import VivaError
+
         app = self.app
         record = None
         if practice is not None:
@@ -197,7 +199,13 @@ class SetupScreen(VivaScreen[None]):
                 show_scores=config.show_scores, timer=self.query_one("#timer", Select).value,
             )
         else:
-            record = app.store.load(resume_id)
+            try:
+                # Leased to this process, as `viva resume` does: a second viva resuming
+                # the same session is told so instead of both writing its turns.
+                record = app.store.resume(resume_id)
+            except VivaError as err:
+                self.notify(str(err), severity="error")
+                return
             config = record.config
         if app.loading == "failed":
             self.notify(app.load_error or "Models failed to load.", severity="error")
@@ -208,8 +216,6 @@ class SetupScreen(VivaScreen[None]):
             self.query_one("#start", Button).label = "Starting..."
             self._show_loading(app.loading)
             return
-        from core.errors import VivaError
-
         try:
             interview = app.components.interview(config, sink=app.store.save, record=record)
         except VivaError as err:
