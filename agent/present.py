@@ -33,8 +33,13 @@ def _bank():  # noqa: ANN202 - rubrics.bank.Bank, or None when it cannot be read
     return _known[0]
 
 
-def topic_title(topic: str, bank=None) -> str:  # noqa: ANN001 - rubrics.bank.Bank
-    """The bank's title for a topic id ("dl-interviews" -> "Deep-learning interviews"); the id if unknown."""
+def topic_title(topic: str, bank=None, load: bool = True) -> str:  # noqa: ANN001 - rubrics.bank.Bank
+    """The bank's title for a topic id ("dl-interviews" -> "Deep-learning interviews"); the id if unknown.
+
+    ``load=False``: only from a bank already loaded (a first frame must not wait seconds for one).
+    """
+    if bank is None and not load and not _known:
+        return topic
     bank = bank if bank is not None else _bank()
     try:
         if bank is not None and topic in bank.topics:

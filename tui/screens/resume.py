@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import time
-
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
+
+from agent.present import topic_title, track_level, when
 
 
 class ResumeScreen(ModalScreen[str | None]):
@@ -22,10 +22,11 @@ class ResumeScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         s = self.summary
-        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(s.started_at))
+        topics = ", ".join(topic_title(t, load=False) for t in s.topics)
+        answers = f"{s.n_turns} answer{'' if s.n_turns == 1 else 's'} saved"
         with Vertical(id="resume-box", classes="dialog"):
             yield Static("An interview was left unfinished", classes="dialog-title")
-            yield Static(f"{when} - {s.track}, {s.level} - {s.n_turns} answer(s) saved - {', '.join(s.topics)}", markup=False)
+            yield Static(f"{when(s.started_at)} - {track_level(s.track, s.level)} - {answers} - {topics}", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Resume", id="resume", variant="primary")
                 yield Button("Mark abandoned", id="abandon", variant="warning")
