@@ -167,7 +167,7 @@ def test_an_unfinished_session_is_offered_for_resume(components) -> None:
 
 def test_resuming_a_session_another_viva_took_meanwhile_is_refused(components) -> None:
     """Offered while free, taken by another viva before the click: the setup screen says so
-    and starts nothing (the TUI leases a resumed session as `viva resume` does)."""
+    and starts nothing (the TUI leases a resumed session as `viva ask --resume` does)."""
     from agent.config import SessionConfig
     from agent.store import Store
     from tui.screens.interview import InterviewScreen

@@ -200,7 +200,7 @@ class SetupScreen(VivaScreen[None]):
             )
         else:
             try:
-                # Leased to this process, as `viva resume` does: a second viva resuming
+                # Leased to this process, as `viva ask --resume` does: a second viva resuming
                 # the same session is told so instead of both writing its turns.
                 record = app.store.resume(resume_id)
             except VivaError as err:
