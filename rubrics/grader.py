@@ -523,7 +523,7 @@ class Grader:
         """
         p = self.params
         whole = float(emb.whole @ rv.reference) if emb.whole is not None else 0.0
-        judged = self._entails([(" ".join(emb.answer.split()), rung.reference)])[0]
+        judged = self._entails([_whole_pair(rung, emb.answer)])[0]
         total = p.ref_cos + p.ref_gist + p.ref_judge + p.ref_points
         mix = p.ref_cos * whole + p.ref_gist * gist_sim + p.ref_judge * judged + p.ref_points * coverage
         return float(np.clip(mix / max(total, 1e-6), 0.0, 1.0)), judged
@@ -600,7 +600,7 @@ class Grader:
         """Ask the judge about every pair this answer will need, in one batch (it caches them)."""
         if self.judge is None:
             return
-        pairs = [] if rung.key_points else [(" ".join(answer.split()), rung.reference)]
+        pairs = [] if rung.key_points else [_whole_pair(rung, answer)]
         ok = ~restating
         for j, kp in enumerate(rv.points):
             col = np.where(ok, point_sim[:, j], -1.0)
@@ -810,6 +810,12 @@ def _focused_score(credit: float, points: Logistic) -> float:
     if credit <= t:
         return float(3.5 * credit / t)
     return float(3.5 + 1.5 * (credit - t) / max(1e-6, 1 - t))
+
+
+def _whole_pair(rung: Rung, answer: str) -> tuple[str, str]:
+    """The judge's (answer, reference) pair of a reference-only rung: one spelling, so the
+    batch asked ahead (``_prefetch``) is the one the score reads from the judge's cache."""
+    return " ".join(answer.split()), rung.reference
 
 
 _LEFT_WORDS = 6
