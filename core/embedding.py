@@ -55,19 +55,48 @@ class Embedder:
         texts = list(texts)
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        out = np.empty((len(texts), self.dimension), dtype=np.float32)
         with single_thread(len(texts) <= SMALL_BATCH):
-            vecs = self.model.encode(
-                texts,
-                batch_size=self.batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
+            for batch in length_batches([min(len(t), MAX_CHARS) for t in texts], self.batch_size):
+                out[batch] = self.model.encode(
+                    [texts[i] for i in batch],
+                    batch_size=len(batch),
+                    normalize_embeddings=True,
+                    convert_to_numpy=True,
+                    show_progress_bar=False,
+                )
         self.texts_encoded += len(texts)
-        return np.ascontiguousarray(vecs, dtype=np.float32)
+        return out
 
 
 SMALL_BATCH = 48
+MAX_CHARS = 1400  # past ~256 tokens the encoder truncates: longer texts cost the same
+PAD_SLACK = 40  # characters (~8 tokens) of padding per text that a batch may carry before it is cut
+PAD_RATIO = 0.8  # ... and past that slack, a text shorter than this share of the batch's longest starts a new one
+
+
+def length_batches(lengths: Sequence[int], max_batch: int) -> list[list[int]]:
+    """Indices grouped into batches of similar length, longest first.
+
+    A transformer batch is padded to its longest text and the CPU pays for every pad
+    token: an answer's 8-word windows encoded beside its 220-word gist cost as much as
+    49 gists (measured: 5.2 s for a 600-word answer, 10x the real tokens).  Sorting by
+    length and cutting where the padding would grow past a few tokens per text costs a
+    few extra forward calls and gives the same vectors (padding is masked).  Character
+    length stands in for token count.
+    """
+    order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
+    batches: list[list[int]] = []
+    for i in order:
+        if batches:
+            batch = batches[-1]
+            longest = lengths[batch[0]]
+            waste = longest - lengths[i]
+            if len(batch) < max_batch and (waste <= PAD_SLACK or lengths[i] >= PAD_RATIO * longest):
+                batch.append(i)
+                continue
+        batches.append([i])
+    return batches
 
 
 @contextmanager

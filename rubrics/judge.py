@@ -21,6 +21,7 @@ from typing import Any, Protocol
 import numpy as np
 
 MAX_TOKENS = 128
+MAX_CHARS = 700  # past MAX_TOKENS a pair is truncated: longer pairs cost the same
 SMALL_BATCH = 48
 
 
@@ -71,17 +72,19 @@ class Judge:
     def _score(self, pairs: list[tuple[str, str]]) -> np.ndarray:
         import torch
 
-        from core.embedding import single_thread
+        from core.embedding import length_batches, single_thread
 
         self.pairs_scored += len(pairs)
         device = next(self.model.parameters()).device
-        out: list[float] = []
+        out = np.empty(len(pairs), dtype=np.float32)
         with torch.inference_mode(), single_thread(len(pairs) <= SMALL_BATCH):
-            for i in range(0, len(pairs), 64):
-                chunk = pairs[i : i + 64]
+            lengths = [min(len(t) + len(s), MAX_CHARS) for t, s in pairs]
+            for batch in length_batches(lengths, 64):  # like lengths together: padding costs as much as text
+                chunk = [pairs[i] for i in batch]
                 enc = self.tokenizer(
                     [t for t, _ in chunk], [s for _, s in chunk], truncation=True, max_length=MAX_TOKENS,
                     padding=True, return_tensors="pt",
                 ).to(device)
-                out.extend(torch.sigmoid(self.model(**enc).logits.squeeze(-1)).float().cpu().tolist())
-        return np.array(out, dtype=np.float32)
+                probs = torch.sigmoid(self.model(**enc).logits.squeeze(-1)).float().cpu().reshape(-1).tolist()
+                out[batch] = probs
+        return out
