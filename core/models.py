@@ -250,7 +250,9 @@ def _save_dense(model: Any, tokenizer: Any, gguf: Path, target: Path) -> None:
             json.dumps({"gguf": str(gguf), "transformers": transformers.__version__, "format": _CACHE_FORMAT})
         )
         for stale in target.parent.glob(f"{gguf.stem}-*"):
-            if stale != tmp and stale.is_dir():
+            # Copies under other keys are stale; this key's copy or a temporary folder may be
+            # another viva's (two first starts at once), being written or read right now.
+            if stale.is_dir() and not stale.name.startswith(target.name):
                 shutil.rmtree(stale, ignore_errors=True)
         tmp.rename(target)
     except OSError:
