@@ -8,6 +8,8 @@ PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 # torch is pinned to the CPU wheel this machine serves; installed first so nothing
 # else can pull a multi-GB CUDA build.
 TORCH  := torch==2.13.0
+# One pytest worker per core, at most 4 (each holds the models: ~3 GB).
+TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ $$n -gt 4 ] && n=4; [ $$n -lt 2 ] && n=2; echo $$n)
 
 .PHONY: run test bench install clean help
 .DEFAULT_GOAL := help
@@ -44,7 +46,7 @@ run: $(VENV)/.stamp-app
 test: $(VENV)/.stamp-test
 	@$(BIN)/ruff check .
 	@$(BIN)/mypy
-	@$(BIN)/python -m pytest -q
+	@$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 bench: $(VENV)/.stamp-app
 	@$(BIN)/python -m benchmarks

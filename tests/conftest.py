@@ -66,6 +66,26 @@ def venv_bin(name: str) -> str:
 
 
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # `make test` runs one pytest worker per core (pytest-xdist); each keeps torch to one
+    # thread, or two workers' OpenMP pools spin against each other on 2 cores.  Read by
+    # torch when it first loads, here and in the `viva` processes the tests start.
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    os.environ.setdefault("MKL_NUM_THREADS", "1")
+
+# Files that take minutes (the grading evaluation, whole simulated interviews, the real
+# model's scripted interviews) start first, so with a worker per core (``--dist
+# loadfile``) the short files fill in around them instead of one long file running alone
+# at the end.
+LONG_FIRST = ("test_grading_eval.py", "test_personas.py", "test_ask.py", "test_cli_reliability.py", "test_fault_kill.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        name = item.path.name
+        return LONG_FIRST.index(name) if name in LONG_FIRST else len(LONG_FIRST)
+
+    items.sort(key=rank)  # stable: the order within a file, and of the other files, is kept
 
 
 @pytest.fixture(scope="session")

@@ -5,10 +5,11 @@
   cosine similarity between answer and reference, measured in the same run, in AUC and
   in accuracy (thresholds for both chosen on the training split).
 * **The project's labelled set** (``tests/data/graded_answers`` and ``graded_traps``):
-  the learned models and the map are refitted on the training rungs only and judged on
-  the held-out rungs: Pearson with the labels, misconception precision and recall, and
-  the trap floors (confident wrong answers low, correct answers phrased with negation
-  not punished).
+  the learned models and the map fitted on the training rungs alone
+  (``evaluation/data/calibration_train.json``, written with the shipped calibration)
+  grade the held-out rungs: Pearson with the labels, misconception precision and
+  recall, and the trap floors (confident wrong answers low, correct answers phrased
+  with negation not punished).
 
 ``python -m evaluation.calibrate`` prints the same figures on the full sets.
 """
@@ -17,7 +18,16 @@ from __future__ import annotations
 
 import pytest
 
-from evaluation.calibrate import grade_prepared, held_out_report, is_held_out, load_labelled, prepare, trap_rates
+from evaluation.calibrate import (
+    evaluate,
+    grade_prepared,
+    is_held_out,
+    load_labelled,
+    load_train_fit,
+    prepare,
+    training_fingerprint,
+    trap_rates,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -40,16 +50,30 @@ TRAP_FLOORS = {
 
 @pytest.fixture(scope="module")
 def held_out(encoder, judge):
-    """Refit on the training rungs (the shipped thresholds, chosen on those rungs alone); grade the rest."""
+    """Grade the held-out rungs' answers with the fit on the training rungs alone.
+
+    That fit (``evaluation/data/calibration_train.json``) is written with the shipped
+    calibration by ``python -m evaluation.calibrate --write`` from the same thresholds;
+    its fingerprint says which training answers and rubrics it was fitted on, so an edit
+    to either without a refit fails here instead of being measured with a stale model.
+    """
     from rubrics.bank import load_bank
     from rubrics.grader import Calibration, Grader
 
     bank = load_bank()
-    grader = Grader(encoder, Calibration.load(), judge=judge)
-    prepared = prepare(load_labelled(bank=bank), bank, grader)
-    train, test, _ = held_out_report(grader, prepared, grid={})
-    held = [p for p in prepared if is_held_out(p.item.rung_ref)]
-    return test, grade_prepared(grader, held), [p.item for p in held]
+    items = load_labelled(bank=bank)
+    fit, fitted_for = load_train_fit()
+    assert fitted_for == training_fingerprint(items, bank), (
+        "the labelled training answers or their rubrics changed since the training-rung fit: "
+        "run python -m evaluation.calibrate --write (or --write-train)"
+    )
+    assert fit.params == Calibration.load().params, "the training-rung fit uses other thresholds than the shipped ones"
+    assert fit.beliefs.fitted and fit.rubric.points.fitted and fit.rubric.fitted_on > 0
+    grader = Grader(encoder, fit, judge=judge)
+    held = [i for i in items if is_held_out(i.rung_ref)]
+    prepared = prepare(held, bank, grader)
+    grades = grade_prepared(grader, prepared)
+    return evaluate(grades, held), grades, prepared
 
 
 def test_the_labelled_set_is_big_varied_and_covers_every_topic() -> None:
@@ -75,8 +99,8 @@ def test_held_out_agreement_with_people(held_out) -> None:
 
 
 def test_traps_on_held_out_rungs(held_out) -> None:
-    _, grades, items = held_out
-    rates = trap_rates(grades, items)
+    _, grades, prepared = held_out
+    rates = trap_rates(grades, [p.item for p in prepared])
     print(rates)
     for name, floor in TRAP_FLOORS.items():
         n, rate = rates[name]
@@ -89,21 +113,17 @@ def test_a_misconception_never_raises_a_score(held_out, encoder, judge) -> None:
     from rubrics.grader import Calibration, Grader
     from rubrics.learned import Logistic
 
-    _, _, items = held_out
+    _, _, prepared = held_out
     shipped = Calibration.load()
     blind = replace(shipped, beliefs=replace(shipped.beliefs, threshold=2.0))  # never says "misconception"
     seeing, not_seeing = Grader(encoder, shipped, judge=judge), Grader(encoder, blind, judge=judge)
-    from rubrics.bank import load_bank
-
-    bank = load_bank()
-    wrong = [i for i in items if i.misconceptions][:40]
+    wrong = [p for p in prepared if p.item.misconceptions][:40]
     assert len(wrong) >= 20
     flagged = 0
-    for item in wrong:
-        _, rung = bank.rung(item.rung_ref)
-        a, b = seeing.grade(rung, item.answer), not_seeing.grade(rung, item.answer)
+    for p in wrong:
+        a, b = seeing.grade_embedded(p.rung, p.embedded), not_seeing.grade_embedded(p.rung, p.embedded)
         flagged += bool(a.misconceptions)
-        assert a.score <= b.score + 1e-9, item.source
+        assert a.score <= b.score + 1e-9, p.item.source
     assert flagged >= len(wrong) // 2
     assert isinstance(shipped.beliefs, Logistic) and shipped.beliefs.fitted
 
