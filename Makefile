@@ -46,7 +46,7 @@ run: $(VENV)/.stamp-app
 test: $(VENV)/.stamp-test
 	@$(BIN)/ruff check .
 	@$(BIN)/mypy
-	@$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
+	@$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=25
 
 bench: $(VENV)/.stamp-app
 	@$(BIN)/python -m benchmarks
