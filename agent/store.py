@@ -47,9 +47,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from agent.config import LEVELS, TRACKS, SessionConfig
+from agent.config import SessionConfig
 from agent.record import RECORD_VERSION, Decision, Question, QuestionKind, SessionRecord, Status, Turn
 from core.errors import DataError, VivaError
+from core.tracks import FOLLOW_UP_LIMITS, LEVEL_IDS, TOPIC_LIMITS, TRACK_IDS
 from rubrics.grade import FOCUS_KINDS
 
 try:  # POSIX
@@ -314,15 +315,15 @@ def validate_session(data: Any, source: str = "session", first_turn: int = 0) ->
         if key in cfg:
             _plain(c, cfg[key], f"config.{key}")
     if "track" in cfg:
-        c.choice(cfg["track"], "config.track", TRACKS)
+        c.choice(cfg["track"], "config.track", TRACK_IDS)
     if "level" in cfg:
-        c.choice(cfg["level"], "config.level", LEVELS)
+        c.choice(cfg["level"], "config.level", LEVEL_IDS)
     if "n_topics" in cfg:
-        c.integer(cfg["n_topics"], "config.n_topics", 1, 40)
+        c.integer(cfg["n_topics"], "config.n_topics", *TOPIC_LIMITS)
     if "topics" in cfg:
         config["topics"] = [c.slug(t, f"config.topics[{i}]") for i, t in enumerate(c.list(cfg["topics"], "config.topics"))]
     if "max_follow_ups" in cfg:
-        c.integer(cfg["max_follow_ups"], "config.max_follow_ups", 0, 10)
+        c.integer(cfg["max_follow_ups"], "config.max_follow_ups", *FOLLOW_UP_LIMITS)
     if "hint_penalty" in cfg:
         c.number(cfg["hint_penalty"], "config.hint_penalty", 0, 5)
     if "seed" in cfg:
