@@ -3,25 +3,16 @@
 The **track** decides which rungs exist at all (product analytics never goes past
 depth 2; the applied tracks go down to research depth).  The **level** decides where
 each topic starts on its ladder and how high the bar for a "strong" answer is.
+
+The names of tracks and levels, the defaults and the limits are :mod:`core.tracks`'s;
+this module adds what the engine does with a level (:data:`LEVEL_POLICY`).
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Literal
 
-Track = Literal["product-analytics", "applied-nlp", "applied-cv"]
-Level = Literal["junior", "middle", "senior"]
-
-TRACKS: dict[str, str] = {
-    "product-analytics": "Product analytics",
-    "applied-nlp": "Applied NLP",
-    "applied-cv": "Applied CV",
-}
-LEVELS: dict[str, str] = {"junior": "Junior", "middle": "Middle", "senior": "Senior"}
-
-# How deep a track's ladder may go.
-TRACK_CEILING: dict[str, int] = {"product-analytics": 2, "applied-nlp": 4, "applied-cv": 4}
+from core.tracks import DEFAULT_LEVEL, DEFAULT_TOPICS, DEFAULT_TRACK, FOLLOW_UP_LIMITS, LEVEL_IDS, TOPIC_LIMITS, TRACK_IDS, track
 
 
 @dataclass(frozen=True)
@@ -45,9 +36,9 @@ LEVEL_POLICY: dict[str, LevelPolicy] = {
 class SessionConfig:
     """One interview's settings; stored with the session so a review can show them."""
 
-    track: Track = "applied-nlp"
-    level: Level = "middle"
-    n_topics: int = 3
+    track: str = DEFAULT_TRACK  # one of core.tracks.TRACK_IDS (checked on construction)
+    level: str = DEFAULT_LEVEL  # one of core.tracks.LEVEL_IDS
+    n_topics: int = DEFAULT_TOPICS
     topics: tuple[str, ...] = ()
     max_follow_ups: int = 3  # per topic, beyond its opening question
     hint_penalty: float = 1.0  # taken off the rung's score when the candidate asks for a hint
@@ -57,14 +48,16 @@ class SessionConfig:
     def __post_init__(self) -> None:
         from core.errors import VivaError
 
-        if self.track not in TRACKS:
-            raise VivaError(f"unknown track '{self.track}' (choose from: {', '.join(TRACKS)})")
-        if self.level not in LEVELS:
-            raise VivaError(f"unknown level '{self.level}' (choose from: {', '.join(LEVELS)})")
-        if not 1 <= self.n_topics <= 40:
-            raise VivaError(f"number of topics must be between 1 and 40, not {self.n_topics}")
-        if not 0 <= self.max_follow_ups <= 10:
-            raise VivaError(f"follow-ups per topic must be between 0 and 10, not {self.max_follow_ups}")
+        if self.track not in TRACK_IDS:
+            raise VivaError(f"unknown track '{self.track}' (choose from: {', '.join(TRACK_IDS)})")
+        if self.level not in LEVEL_IDS:
+            raise VivaError(f"unknown level '{self.level}' (choose from: {', '.join(LEVEL_IDS)})")
+        lo, hi = TOPIC_LIMITS
+        if not lo <= self.n_topics <= hi:
+            raise VivaError(f"number of topics must be between {lo} and {hi}, not {self.n_topics}")
+        lo, hi = FOLLOW_UP_LIMITS
+        if not lo <= self.max_follow_ups <= hi:
+            raise VivaError(f"follow-ups per topic must be between {lo} and {hi}, not {self.max_follow_ups}")
 
     @property
     def policy(self) -> LevelPolicy:
@@ -73,7 +66,7 @@ class SessionConfig:
     @property
     def ceiling(self) -> int:
         """The deepest rung this session may ask: the track's and the level's limits."""
-        return min(TRACK_CEILING[self.track], self.policy.ceiling)
+        return min(track(self.track).ceiling, self.policy.ceiling)
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -87,4 +80,4 @@ class SessionConfig:
         return cls(**known)
 
 
-__all__ = ["LEVELS", "LEVEL_POLICY", "TRACKS", "TRACK_CEILING", "Level", "LevelPolicy", "SessionConfig", "Track"]
+__all__ = ["LEVEL_POLICY", "LevelPolicy", "SessionConfig"]

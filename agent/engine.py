@@ -196,7 +196,7 @@ class Interview:
             index=len(self.record.turns),
             question=q,
             answer=answer,
-            grade=grade.to_dict(),
+            grade=grade.rounded(),
             score=score,
             rung_score=rung_score,
             decision=decision,
@@ -292,8 +292,7 @@ class Interview:
                 break
             self.pending = turn.question
             if not turn.skipped:
-                # Only the fields combine() needs: per-point credit and misconceptions.
-                self._grades.setdefault(turn.question.ref, []).append(Grade.from_dict(turn.grade, turn.answer))
+                self._grades.setdefault(turn.question.ref, []).append(turn.grade)
             self._after(turn.decision, said="")
         self._asked = _Asked(said=turns[-1].answer if turns else "")
 
@@ -318,7 +317,7 @@ class Interview:
         if turn.skipped or not turn.answer.strip():
             return None
         rungs = {r.id: r for r in self._state.topic.rungs}
-        hit = {p["id"] for p in turn.grade.get("key_points", []) if p.get("hit")}
+        hit = {p.id for p in turn.grade.hits}
         secrets: list[str] = []
         for rid in dict.fromkeys([turn.question.rung, q.rung]):
             rung = rungs.get(rid)
@@ -329,7 +328,7 @@ class Interview:
                 if rid != turn.question.rung or k.id not in hit:
                     secrets += [k.text, *k.paraphrases]
             secrets += [m.correction for m in rung.misconceptions if m.correction]
-        strong = turn.decision.action == "deeper" and not turn.grade.get("misconceptions")
+        strong = turn.decision.action == "deeper" and not turn.grade.misconceptions
         return Context(answer=turn.answer, said=self._asked.said or turn.answer, strong=strong, secrets=secrets)
 
     def _close(self) -> Iterator[str]:

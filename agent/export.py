@@ -15,10 +15,10 @@ import json
 import time
 from typing import Any
 
-from agent.config import LEVELS, TRACKS
 from agent.record import SessionRecord
 from agent.verdict import verdict
 from core.errors import DataError
+from core.tracks import level_title, track_title
 
 FORMAT = "viva-session"
 
@@ -60,7 +60,7 @@ def to_markdown(record: SessionRecord, bank=None, passages: dict[str, str] | Non
     lines = [
         f"# viva interview, {when}",
         "",
-        f"- Track: {TRACKS.get(c.track, c.track)}; level: {LEVELS.get(c.level, c.level)}",
+        f"- Track: {track_title(c.track)}; level: {level_title(c.level)}",
         f"- Overall: {record.overall:.1f} / 5" if record.overall is not None else "- Overall: no answers",
         f"- Duration: {record.duration_s / 60:.0f} min; status: {record.status}",
         f"- Models: {', '.join(f'{k} {v}' for k, v in record.models.items())}",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-from agent.config import LEVELS, TRACKS
+from core.tracks import level_title, track_title
 
 STRONG, PARTIAL = 3.5, 2.0  # the colour bands of a 0-5 score
 
@@ -47,14 +47,6 @@ def topic_title(topic: str, bank=None, load: bool = True) -> str:  # noqa: ANN00
     except Exception:  # noqa: BLE001
         pass
     return topic
-
-
-def track_title(track: str) -> str:
-    return TRACKS.get(track, track)
-
-
-def level_title(level: str) -> str:
-    return LEVELS.get(level, level)
 
 
 def track_level(track: str, level: str) -> str:

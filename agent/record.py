@@ -2,19 +2,23 @@
 
 The engine appends a :class:`Turn` the moment an answer is graded and hands the record
 to its sink (the transcript store) right then, so a crash loses at most the answer
-being typed.  Everything here is plain data that round-trips through JSON
-(:meth:`SessionRecord.to_dict` / :meth:`SessionRecord.from_dict`): the store, the
-exports and the review screen all read the same shape.
+being typed.  Everything here is typed data that round-trips through JSON
+(:meth:`SessionRecord.to_dict` / :meth:`SessionRecord.from_dict`); a turn's grade is a
+:class:`rubrics.grade.Grade`, turned into a dict and back only there, by rubrics' own
+:meth:`~rubrics.grade.Grade.to_dict` / :meth:`~rubrics.grade.Grade.from_dict`, so no
+reader spells its keys.  The store, the exports and the review screen all read the
+same shape.
 """
 
 from __future__ import annotations
 
 import time
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
 
 from agent.config import SessionConfig
+from rubrics.grade import Grade  # light: the record type only, not the grader
 
 QuestionKind = Literal["opening", "deeper", "probe", "hint", "simpler", "challenge"]
 Status = Literal["active", "finished", "abandoned"]
@@ -63,7 +67,7 @@ class Turn:
     index: int
     question: Question
     answer: str
-    grade: dict[str, Any]  # Grade.to_dict() of this answer against the rung
+    grade: Grade  # this answer against the rung (at stored precision: Grade.rounded())
     score: float  # this answer's score, 0-5, after any hint penalty
     rung_score: float  # the rung's score so far (best of each key point across its turns)
     decision: Decision
@@ -72,6 +76,23 @@ class Turn:
     answer_s: float = 0.0  # seconds from question shown to answer submitted
     grade_ms: float = 0.0
     at: float = field(default_factory=time.time)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The stored and exported shape: plain JSON values, the grade in rubrics' shape."""
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data["question"] = asdict(self.question)
+        data["decision"] = asdict(self.decision)
+        data["grade"] = self.grade.to_dict()
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Turn:
+        """Read back :meth:`to_dict`; the grade's answer is the turn's (none when skipped)."""
+        t = dict(data)
+        t["question"] = Question(**t["question"])
+        t["decision"] = Decision(**t["decision"])
+        t["grade"] = Grade.from_dict(t.get("grade") or {}, "" if t.get("skipped") else t.get("answer", ""))
+        return cls(**t)
 
 
 @dataclass
@@ -114,19 +135,17 @@ class SessionRecord:
     # -- JSON --------------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
         data["config"] = self.config.to_dict()
+        data["topics"] = list(self.topics)
+        data["turns"] = [t.to_dict() for t in self.turns]
+        data["models"] = dict(self.models)
         data["version"] = RECORD_VERSION
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SessionRecord:
-        turns = []
-        for t in data.get("turns", []):
-            t = dict(t)
-            t["question"] = Question(**t["question"])
-            t["decision"] = Decision(**t["decision"])
-            turns.append(Turn(**t))
+        turns = [Turn.from_dict(t) for t in data.get("turns", [])]
         return cls(
             config=SessionConfig.from_dict(data["config"]),
             id=data["id"],

@@ -42,14 +42,16 @@ import time
 import typing
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from agent.config import LEVELS, TRACKS, SessionConfig
+from agent.config import SessionConfig
 from agent.record import RECORD_VERSION, Decision, Question, QuestionKind, SessionRecord, Status, Turn
 from core.errors import DataError, VivaError
+from core.tracks import FOLLOW_UP_LIMITS, LEVEL_IDS, TOPIC_LIMITS, TRACK_IDS
+from rubrics.grade import FOCUS_KINDS
 
 try:  # POSIX
     import fcntl
@@ -132,6 +134,8 @@ MIGRATIONS = {1: _v1, 2: _v2}
 STATUSES: tuple[str, ...] = typing.get_args(Status)
 KINDS: tuple[str, ...] = typing.get_args(QuestionKind)
 ACTIONS: tuple[str, ...] = typing.get_args(typing.get_type_hints(Decision)["action"])
+# What Grade.to_dict writes (and Grade.from_dict reads); each has its own rule in _validate_grade.
+GRADE_KEYS = {"score", "raw", "gist", "flags", "focus", "judged_on", "key_points", "misconceptions", "contradictions"}
 SESSION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")  # topic, rung, key point, misconception ids
 MAX_TEXT = 1_000_000  # characters in one answer, question or remark
@@ -311,15 +315,15 @@ def validate_session(data: Any, source: str = "session", first_turn: int = 0) ->
         if key in cfg:
             _plain(c, cfg[key], f"config.{key}")
     if "track" in cfg:
-        c.choice(cfg["track"], "config.track", TRACKS)
+        c.choice(cfg["track"], "config.track", TRACK_IDS)
     if "level" in cfg:
-        c.choice(cfg["level"], "config.level", LEVELS)
+        c.choice(cfg["level"], "config.level", LEVEL_IDS)
     if "n_topics" in cfg:
-        c.integer(cfg["n_topics"], "config.n_topics", 1, 40)
+        c.integer(cfg["n_topics"], "config.n_topics", *TOPIC_LIMITS)
     if "topics" in cfg:
         config["topics"] = [c.slug(t, f"config.topics[{i}]") for i, t in enumerate(c.list(cfg["topics"], "config.topics"))]
     if "max_follow_ups" in cfg:
-        c.integer(cfg["max_follow_ups"], "config.max_follow_ups", 0, 10)
+        c.integer(cfg["max_follow_ups"], "config.max_follow_ups", *FOLLOW_UP_LIMITS)
     if "hint_penalty" in cfg:
         c.number(cfg["hint_penalty"], "config.hint_penalty", 0, 5)
     if "seed" in cfg:
@@ -409,13 +413,25 @@ def _validate_turn(c: _Checker, t: Any, f: str, index: int) -> dict:
 
 
 def _validate_grade(c: _Checker, g: Any, f: str) -> None:
-    """The parts of a grade the review and the resume read; other keys are the grader's own."""
+    """Every key :meth:`rubrics.grade.Grade.from_dict` reads, with the type it reads it as.
+
+    ``Grade.from_dict`` gives a missing key its neutral default and trusts the types of
+    the rest, so a value of the wrong type must be refused here, naming the field,
+    rather than surface as a traceback when the turn is read back.  Keys it does not
+    read (a newer grader's) are checked as plain JSON.
+    """
     c.obj(g, f, set(g) if isinstance(g, dict) else set(), {"key_points", "misconceptions", "flags"})
-    for key in ("score", "raw"):
-        if key in g:
-            c.number(g[key], f"{f}.{key}", -1e6, 1e6)
+    c.number(g.get("score", 0.0), f"{f}.score", 0, 5)
+    for key in ("raw", "gist"):
+        c.number(g.get(key, 0.0), f"{f}.{key}", -1e6, 1e6)
     for i, flag in enumerate(c.list(g["flags"], f"{f}.flags")):
         c.name(flag, f"{f}.flags[{i}]")
+    c.text(g.get("judged_on"), f"{f}.judged_on", 10_000, optional=True)
+    focus = g.get("focus")
+    if focus is not None:
+        c.obj(focus, f"{f}.focus", {"kind", "id"})
+        c.choice(focus.get("kind", "rung"), f"{f}.focus.kind", FOCUS_KINDS)
+        c.slug(focus.get("id"), f"{f}.focus.id", optional=True)
     for i, p in enumerate(c.list(g["key_points"], f"{f}.key_points")):
         pf = f"{f}.key_points[{i}]"
         c.obj(p, pf, set(p) if isinstance(p, dict) else set(), {"id", "text", "hit"})
@@ -427,6 +443,8 @@ def _validate_grade(c: _Checker, g: Any, f: str) -> None:
                 c.number(p[key], f"{pf}.{key}", -1e6, 1e6)
         c.text(p.get("evidence"), f"{pf}.evidence", optional=True)
         _validate_span(c, p.get("span"), f"{pf}.span", optional=True)
+        c.flag(p.get("asked", True), f"{pf}.asked")
+        _plain_rest(c, p, pf, {"id", "text", "hit", "weight", "similarity", "credit", "evidence", "span", "asked"})
     for i, m in enumerate(c.list(g["misconceptions"], f"{f}.misconceptions")):
         mf = f"{f}.misconceptions[{i}]"
         c.obj(m, mf, set(m) if isinstance(m, dict) else set(), {"id", "text", "correction", "evidence"})
@@ -436,6 +454,24 @@ def _validate_grade(c: _Checker, g: Any, f: str) -> None:
         if "similarity" in m:
             c.number(m["similarity"], f"{mf}.similarity", -1e6, 1e6)
         _validate_span(c, m.get("span"), f"{mf}.span", optional=True)
+        _plain_rest(c, m, mf, {"id", "text", "correction", "evidence", "similarity", "span"})
+    for i, x in enumerate(c.list(g.get("contradictions", []), f"{f}.contradictions")):
+        xf = f"{f}.contradictions[{i}]"
+        c.obj(x, xf, set(x) if isinstance(x, dict) else set(), {"point"})
+        c.slug(x["point"], f"{xf}.point")
+        for key in ("text", "reason"):
+            c.text(x.get(key, ""), f"{xf}.{key}", 10_000)
+        c.text(x.get("evidence", ""), f"{xf}.evidence")
+        _validate_span(c, x.get("span"), f"{xf}.span", optional=True)
+        c.name(x.get("kind", "opposite"), f"{xf}.kind")
+        _plain_rest(c, x, xf, {"point", "text", "reason", "evidence", "span", "kind"})
+    _plain_rest(c, g, f, GRADE_KEYS)
+
+
+def _plain_rest(c: _Checker, v: dict, f: str, checked: set[str]) -> None:
+    """The keys of ``v`` no rule above covers (a newer grader's): plain, finite, bounded JSON."""
+    for key in sorted(set(v) - checked, key=str):
+        _plain(c, v[key], f"{f}.{key}")
 
 
 def _validate_span(c: _Checker, v: Any, f: str, optional: bool) -> None:
@@ -850,7 +886,7 @@ class Store:
     def _write_turn(self, session_id: str, t: Turn) -> None:
         self.db.execute(
             "INSERT OR REPLACE INTO turns (session_id, idx, at, topic, rung, score, data) VALUES (?,?,?,?,?,?,?)",
-            (session_id, t.index, t.at, t.question.topic, t.question.rung, t.score, json.dumps(asdict(t), ensure_ascii=False)),
+            (session_id, t.index, t.at, t.question.topic, t.question.rung, t.score, json.dumps(t.to_dict(), ensure_ascii=False)),
         )
 
     def import_record(self, record: SessionRecord, source: str = "import") -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from rubrics.grader import Grade
+from rubrics.grade import Grade
 
 FLAG_TEXT = {
     "empty": "no answer",
@@ -61,7 +61,7 @@ def verdict(turn) -> Verdict:  # noqa: ANN001 - agent.record.Turn (kept out of t
     """The verdict of a recorded turn."""
     if turn.skipped:
         return Verdict(0.0, "skipped", skipped=True)
-    g = Grade.from_dict(turn.grade, turn.answer)
+    g: Grade = turn.grade
     v = Verdict(turn.score, g.judged_on, hinted=turn.hinted, flags=list(g.flags))
     for p in g.points:
         line = PointLine(p.id, p.text, p.evidence if p.hit else None)

@@ -13,6 +13,7 @@ def run(quick: bool = False) -> list[Result]:
     from agent.config import SessionConfig
     from agent.record import Decision, Question, SessionRecord, Turn
     from agent.store import DB_NAME, Store
+    from rubrics.grade import Grade
 
     n = 1_000 if quick else 10_000
     with tempfile.TemporaryDirectory() as tmp:
@@ -30,7 +31,7 @@ def run(quick: bool = False) -> list[Result]:
                         j,
                         q,
                         "an answer " * 40,
-                        {"score": 3.0, "key_points": [], "misconceptions": [], "flags": []},
+                        Grade(3.0, 0.0, [], [], [], "an answer " * 40),
                         3.0,
                         3.0,
                         Decision("deeper", "strong"),

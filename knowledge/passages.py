@@ -23,8 +23,8 @@ from pathlib import Path
 import yaml
 
 from core.errors import DataError
+from core.tracks import TAG_IDS  # the tracks and the research tag a passage may carry
 
-TRACKS = ("product-analytics", "applied-nlp", "applied-cv", "research")
 TARGET_WORDS = 200  # a user's section longer than this is split at paragraph breaks
 MIN_WORDS = 5  # fewer words than this is not a usable passage
 
@@ -44,7 +44,7 @@ class Passage:
     heading: str
     text: str
     source: str
-    tracks: tuple[str, ...] = TRACKS
+    tracks: tuple[str, ...] = TAG_IDS
     depth: int = 1
     user: bool = False
 
@@ -88,7 +88,7 @@ def parse_primer(text: str, source: str) -> ParsedFile:
         if key not in meta:
             raise DataError(f"{source}: front matter field '{key}' is missing")
     tracks = tuple(meta["tracks"])
-    unknown = set(tracks) - set(TRACKS)
+    unknown = set(tracks) - set(TAG_IDS)
     if unknown:
         raise DataError(f"{source}: front matter field 'tracks' has unknown track(s) {sorted(unknown)}")
     topic, title, depth = str(meta["topic"]), str(meta["title"]), int(meta["depth"])
@@ -137,7 +137,7 @@ def parse_notes(text: str, source: str) -> ParsedFile:
         if not isinstance(meta, dict):
             meta = {}
     title = str(meta.get("title") or Path(source).stem.replace("_", " ").replace("-", " "))
-    tracks = tuple(t for t in meta.get("tracks", TRACKS) if t in TRACKS) or TRACKS
+    tracks = tuple(t for t in meta.get("tracks", TAG_IDS) if t in TAG_IDS) or TAG_IDS
     parsed = ParsedFile(source=source, topic=f"notes/{stem}", title=title)
     chunks: list[tuple[str, str]] = []
     for heading, body in _sections(text, level=None):

@@ -29,6 +29,9 @@ A follow-up is graded for what it asked (:class:`Focus`): a probe for its key po
 challenge for the misconception it challenged.  Raw coverage maps to 0-5 by a monotone
 (isotonic) calibration fitted on labelled answers (``rubrics/calibration.json``,
 written by ``python -m evaluation.calibrate``).
+
+The records it returns (:class:`Grade` and its parts) live in :mod:`rubrics.grade`, which
+imports nothing heavy, and are re-exported here.
 """
 
 from __future__ import annotations
@@ -39,12 +42,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
 from core.embedding import Encoder
 from rubrics import polarity, quantities
+from rubrics.grade import RUNG, ContradictionResult, Focus, Grade, MisconceptionResult, PointResult
 from rubrics.judge import Entailer
 from rubrics.learned import BELIEF_FEATURES, POINT_FEATURES, BeliefInput, Logistic, PointInput, belief_features, point_features
 from rubrics.schema import KeyPoint, Rung
@@ -150,133 +154,6 @@ class Calibration:
             "rubric": self.rubric.to_dict(), "reference": self.reference.to_dict(),
         }
         path.write_text(json.dumps(data, indent=2) + "\n")
-
-
-@dataclass(frozen=True)
-class Focus:
-    """What a turn is graded on: the whole rung, one probed key point, one challenged belief."""
-
-    kind: Literal["rung", "key-point", "misconception"] = "rung"
-    id: str | None = None
-
-    def describe(self, rung: Rung) -> str:
-        if self.kind == "key-point":
-            kp = next((k for k in rung.effective_key_points() if k.id == self.id), None)
-            return f"the point asked about: {kp.text if kp else self.id}"
-        if self.kind == "misconception":
-            mc = next((m for m in rung.misconceptions if m.id == self.id), None)
-            return f"the belief challenged: {mc.text if mc else self.id}"
-        return "the whole question"
-
-
-RUNG = Focus()
-
-
-@dataclass
-class PointResult:
-    """One key point: hit or missed, how close the best window came, and that window."""
-
-    id: str
-    text: str
-    weight: float
-    similarity: float
-    credit: float
-    hit: bool
-    evidence: str | None = None
-    span: tuple[int, int] | None = None
-    asked: bool = True  # False on a follow-up that asked about another point
-
-
-@dataclass
-class MisconceptionResult:
-    id: str
-    text: str
-    correction: str
-    similarity: float
-    evidence: str
-    span: tuple[int, int]
-
-
-@dataclass
-class ContradictionResult:
-    """A window that talks about a key point and says the opposite, with why."""
-
-    point: str
-    text: str  # the key point contradicted
-    reason: str
-    evidence: str
-    span: tuple[int, int]
-    kind: str = "opposite"  # "number": a different quantity of the point's unit; "opposite": negation, antonym
-
-
-@dataclass
-class Grade:
-    """A graded answer: the score and everything needed to explain it."""
-
-    score: float
-    raw: float
-    points: list[PointResult]
-    misconceptions: list[MisconceptionResult]
-    flags: list[str]
-    answer: str
-    contradictions: list[ContradictionResult] = field(default_factory=list)
-    gist: float = 0.0  # whole-answer similarity to the reference, question words removed
-    focus: Focus = RUNG
-    judged_on: str = "the whole question"
-
-    @property
-    def hits(self) -> list[PointResult]:
-        return [p for p in self.points if p.hit]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "score": round(self.score, 2),
-            "raw": round(self.raw, 4),
-            "gist": round(self.gist, 4),
-            "flags": self.flags,
-            "focus": {"kind": self.focus.kind, "id": self.focus.id},
-            "judged_on": self.judged_on,
-            "key_points": [
-                asdict(p)
-                | {"similarity": round(p.similarity, 4), "credit": round(p.credit, 3), "span": list(p.span) if p.span else None}
-                for p in self.points
-            ],
-            "misconceptions": [
-                asdict(m) | {"similarity": round(m.similarity, 4), "span": list(m.span)} for m in self.misconceptions
-            ],
-            "contradictions": [asdict(c) | {"span": list(c.span)} for c in self.contradictions],
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any], answer: str) -> Grade:
-        """Read back :meth:`to_dict` (a stored turn), tolerating records written before v2."""
-
-        def span(value: Any) -> tuple[int, int] | None:
-            return (int(value[0]), int(value[1])) if value else None
-
-        points = [
-            PointResult(
-                p["id"], p["text"], p["weight"], p["similarity"], p["credit"], p["hit"],
-                p.get("evidence"), span(p.get("span")), p.get("asked", True),
-            )
-            for p in data.get("key_points", [])
-        ]
-        mis = [
-            MisconceptionResult(m["id"], m["text"], m["correction"], m["similarity"], m["evidence"], span(m["span"]) or (0, 0))
-            for m in data.get("misconceptions", [])
-        ]
-        contra = [
-            ContradictionResult(
-                c["point"], c["text"], c["reason"], c["evidence"], span(c["span"]) or (0, 0), c.get("kind", "opposite")
-            )
-            for c in data.get("contradictions", [])
-        ]
-        f = data.get("focus") or {}
-        focus = Focus(f.get("kind", "rung"), f.get("id"))
-        return cls(
-            float(data.get("score", 0.0)), float(data.get("raw", 0.0)), points, mis, list(data.get("flags", [])), answer,
-            contra, float(data.get("gist", 0.0)), focus, str(data.get("judged_on", "the whole question")),
-        )
 
 
 @dataclass

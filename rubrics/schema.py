@@ -9,12 +9,12 @@ documented for authors in ``docs/authoring.md``.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
-Track = Literal["product-analytics", "applied-nlp", "applied-cv", "research"]
-TRACKS: tuple[str, ...] = ("product-analytics", "applied-nlp", "applied-cv", "research")
+from core.tracks import RESEARCH, TAG_IDS
+
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=60)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3)]
 
@@ -72,7 +72,7 @@ class Rung(_Strict):
 
     id: Slug
     depth: int = Field(ge=1, le=4)
-    tracks: list[Track] = Field(min_length=1)
+    tracks: list[str] = Field(min_length=1)  # of core.tracks.TAG_IDS (the interview tracks and "research")
     question: Text
     reference: Text
     simpler: str | None = None
@@ -95,7 +95,11 @@ class Rung(_Strict):
 
     @field_validator("tracks")
     @classmethod
-    def _unique_tracks(cls, value: list[str]) -> list[str]:
+    def _known_unique_tracks(cls, value: list[str]) -> list[str]:
+        """Checked against core.tracks, the one list of tracks, rather than a Literal copy of it."""
+        unknown = [t for t in value if t not in TAG_IDS]
+        if unknown:
+            raise ValueError(f"unknown track(s) {', '.join(map(repr, unknown))} (choose from: {', '.join(TAG_IDS)})")
         if len(set(value)) != len(value):
             raise ValueError("a track is listed twice")
         return value
@@ -176,4 +180,4 @@ def adhoc_rung(reference: str, question: str | None = None) -> Rung:
     q = q or "What is your answer to this question?"
     if not q.endswith("?"):
         q += "?"
-    return Rung(id="adhoc", depth=1, tracks=["research"], question=q, reference=reference.strip(), hint="-")
+    return Rung(id="adhoc", depth=1, tracks=[RESEARCH.id], question=q, reference=reference.strip(), hint="-")

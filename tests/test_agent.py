@@ -55,7 +55,7 @@ def test_no_answer_gets_a_hint_not_a_rephrase() -> None:
     turns = run(iv, ["", ""])
     assert path(turns) == [("opening", "alpha:d2", "hint"), ("hint", "alpha:d2", "next-topic")]
     assert "Think about depth 2." in turns[1].question.text
-    assert turns[0].grade["flags"] == ["empty"]
+    assert turns[0].grade.flags == ["empty"]
 
 
 def test_a_partial_answer_is_probed_on_the_missed_point() -> None:

@@ -68,7 +68,7 @@ def test_commands_and_bad_input(tmp_path: Path) -> None:
     assert any(line.startswith("Hint: ") and not line.endswith("?") for line in out.stdout.splitlines())
     record = Store.open(tmp_path).load(Store.open(tmp_path).list()[0].id)
     assert record.turns[0].answer == nasty and record.turns[0].hinted
-    assert record.turns[1].answer == "" and "empty" in record.turns[1].grade["flags"]
+    assert record.turns[1].answer == "" and "empty" in record.turns[1].grade.flags
     unknown = ask("--llm", "none", "ask", "--topic", "nope", stdin="", env_dir=tmp_path)
     assert unknown.returncode == 2 and "unknown topic(s): nope" in unknown.stderr
 

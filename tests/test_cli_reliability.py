@@ -163,9 +163,8 @@ def _record(answers: list[str]):  # noqa: ANN202 - a finished SessionRecord with
     record = iv.record
     turn = record.turns[0]
     turn.answer = NASTY
-    for p in turn.grade["key_points"]:
-        if p["hit"]:
-            p["evidence"] = NASTY
+    for p in turn.grade.hits:
+        p.evidence = NASTY
     return record
 
 

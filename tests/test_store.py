@@ -87,12 +87,11 @@ def test_an_old_schema_migrates(tmp_path: Path) -> None:
             "",
         ),
     )
-    from dataclasses import asdict
 
     for t in record.turns:
         db.execute(
             "INSERT INTO turns VALUES (?,?,?,?,?,?,?)",
-            (record.id, t.index, t.at, t.question.topic, t.question.rung, t.score, json.dumps(asdict(t))),
+            (record.id, t.index, t.at, t.question.topic, t.question.rung, t.score, json.dumps(t.to_dict())),
         )
     db.close()
     store = Store(path)

@@ -577,6 +577,7 @@ def test_the_countdown_warns_lets_you_finish_and_pauses_while_hidden(components)
 def test_topics_refuses_99_with_a_message(components) -> None:
     from textual.widgets import Input
 
+    from core.tracks import TOPIC_LIMITS
     from tui.screens.setup import SetupScreen
 
     async def run() -> None:
@@ -589,7 +590,8 @@ def test_topics_refuses_99_with_a_message(components) -> None:
             await pilot.press("9", "9")
             await pilot.pause()
             error = app.screen.query_one("#n-topics-error")
-            assert error.display and "1 to 20" in str(error.render())
+            lo, hi = TOPIC_LIMITS
+            assert error.display and f"{lo} to {hi}" in str(error.render())
             await pilot.press("ctrl+s")
             await settle(pilot)
             assert isinstance(app.screen, SetupScreen)

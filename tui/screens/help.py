@@ -8,10 +8,13 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Markdown
 
-HELP = """\
+from core.tracks import topic_range
+
+# An f-string: the topic limits are core.tracks's, so this text cannot drift from the setup check.
+HELP = f"""\
 # viva: keys and screens
 
-**Setup** - choose a track, a level, how many topics (1-20, or tick topics) and an
+**Setup** - choose a track, a level, how many topics ({topic_range()}, or tick topics) and an
 answer timer (off, 2 or 3 minutes), then **Start** (`ctrl+s`); `f6` opens history.
 Models load in the background; the line above the footer shows progress.
 

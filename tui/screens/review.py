@@ -20,6 +20,7 @@ from tui.widgets.chat import visible
 if TYPE_CHECKING:
     from agent.record import SessionRecord
     from rubrics.bank import Bank
+    from rubrics.grade import Grade
 
 
 def export_record(record) -> list[Path]:  # noqa: ANN001
@@ -38,16 +39,16 @@ def export_record(record) -> list[Path]:  # noqa: ANN001
     return [md, js]
 
 
-def highlighted(answer: str, grade: dict) -> Text:
+def highlighted(answer: str, grade: Grade) -> Text:
     """The answer with hit spans in green and misconception spans in red (offsets are exact)."""
     text = Text(visible(answer))
-    for p in grade.get("key_points", []):
-        if p["hit"] and p.get("span"):
-            text.stylize("bold green", *p["span"])
-    for m in grade.get("misconceptions", []):
-        text.stylize("bold red", *m["span"])
-    for c in grade.get("contradictions", []):
-        text.stylize("bold red", *c["span"])
+    for p in grade.hits:
+        if p.span:
+            text.stylize("bold green", *p.span)
+    for m in grade.misconceptions:
+        text.stylize("bold red", *m.span)
+    for c in grade.contradictions:
+        text.stylize("bold red", *c.span)
     return text
 
 

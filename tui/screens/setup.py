@@ -15,10 +15,10 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.validation import Number
 from textual.widgets import Button, Footer, Header, Input, Label, LoadingIndicator, Select, SelectionList, Static, Switch
 
-from agent.config import LEVELS, TRACKS
+from core.tracks import DEFAULT_LEVEL, DEFAULT_TOPICS, DEFAULT_TRACK, LEVELS, TOPIC_LIMITS, TRACKS
 from tui.screens.base import VivaScreen
 
-MAX_TOPICS = 20
+MIN_TOPICS, MAX_TOPICS = TOPIC_LIMITS
 TIMER_CHOICES = {0: "Off", 2: "2 minutes", 3: "3 minutes"}  # minutes per answer
 
 LOADING_TEXT = {
@@ -58,21 +58,22 @@ class SetupScreen(VivaScreen[None]):
                 with Vertical(classes="field"):
                     yield Label("Track")
                     yield Select(
-                        [(v, k) for k, v in TRACKS.items()],
-                        value=saved.get("track", "applied-nlp"),
+                        [(t.title, t.id) for t in TRACKS],
+                        value=saved.get("track", DEFAULT_TRACK),
                         allow_blank=False,
                         id="track",
                     )
                 with Vertical(classes="field"):
                     yield Label("Level")
                     yield Select(
-                        [(v, k) for k, v in LEVELS.items()], value=saved.get("level", "middle"), allow_blank=False, id="level"
+                        [(lv.title, lv.id) for lv in LEVELS], value=saved.get("level", DEFAULT_LEVEL), allow_blank=False,
+                        id="level",
                     )
                 with Vertical(classes="field narrow"):
                     yield Label("Topics")
                     yield Input(
-                        str(saved.get("n_topics", 3)), type="integer", id="n-topics", max_length=2,
-                        validators=[Number(minimum=1, maximum=MAX_TOPICS)], valid_empty=False,
+                        str(saved.get("n_topics", DEFAULT_TOPICS)), type="integer", id="n-topics", max_length=2,
+                        validators=[Number(minimum=MIN_TOPICS, maximum=MAX_TOPICS)], valid_empty=False,
                     )
                 with Vertical(classes="field timer"):
                     yield Label("Answer timer")
@@ -148,8 +149,8 @@ class SetupScreen(VivaScreen[None]):
 
         raw = self.query_one("#n-topics", Input).value.strip()
         n = int(raw) if raw.isdigit() else 0
-        if not 1 <= n <= MAX_TOPICS:
-            raise ValueError(f"Topics: a number from 1 to {MAX_TOPICS}, not {raw or 'nothing'}.")
+        if not MIN_TOPICS <= n <= MAX_TOPICS:
+            raise ValueError(f"Topics: a number from {MIN_TOPICS} to {MAX_TOPICS}, not {raw or 'nothing'}.")
         return SessionConfig(
             track=self.query_one("#track", Select).value,  # type: ignore[arg-type]
             level=self.query_one("#level", Select).value,  # type: ignore[arg-type]
@@ -162,7 +163,7 @@ class SetupScreen(VivaScreen[None]):
     def _check_topics(self, event: Input.Changed) -> None:
         error = self.query_one("#n-topics-error", Static)
         ok = event.validation_result is None or event.validation_result.is_valid
-        error.update("" if ok else f"Topics: a number from 1 to {MAX_TOPICS}.")
+        error.update("" if ok else f"Topics: a number from {MIN_TOPICS} to {MAX_TOPICS}.")
         error.display = not ok
 
     @on(Button.Pressed, "#start")
@@ -185,7 +186,7 @@ class SetupScreen(VivaScreen[None]):
 
             track, level, topic = practice
             config = SessionConfig(
-                track=track, level=level, n_topics=1, topics=(topic,),  # type: ignore[arg-type]
+                track=track, level=level, n_topics=1, topics=(topic,),
                 show_scores=self.query_one("#show-scores", Switch).value,
             )
         elif resume_id is None:

@@ -19,7 +19,7 @@ import sys
 from collections.abc import Iterator
 from typing import TextIO
 
-from agent.config import LEVELS, TRACKS  # light: plain dataclasses
+from core.tracks import DEFAULT_LEVEL, DEFAULT_TOPICS, DEFAULT_TRACK, LEVEL_IDS, TRACK_IDS, topic_range  # light: plain data
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -29,9 +29,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         description=__doc__.split("\n\n", 1)[1],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--track", choices=list(TRACKS), default="applied-nlp")
-    p.add_argument("--level", choices=list(LEVELS), default="middle")
-    p.add_argument("--topics", type=int, default=3, metavar="N", help="how many topics (default 3)")
+    p.add_argument("--track", choices=TRACK_IDS, default=DEFAULT_TRACK)
+    p.add_argument("--level", choices=LEVEL_IDS, default=DEFAULT_LEVEL)
+    p.add_argument(
+        "--topics", type=int, default=DEFAULT_TOPICS, metavar="N",
+        help=f"how many topics, {topic_range()} (default {DEFAULT_TOPICS})",
+    )
     p.add_argument(
         "--topic", action="append", default=[], metavar="ID", help="ask this topic (repeatable); see `viva rubrics list`"
     )

@@ -12,7 +12,10 @@ import json
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rubrics.grade import Grade
 
 BATCH_CHUNK = 256  # answers embedded together; output streams chunk by chunk
 MAX_ANSWER_CHARS = 100_000  # longer answers are cut here (and flagged), so one line cannot stall a batch
@@ -205,25 +208,23 @@ def _grade_items(grader: Any, items: list[_Item]) -> list[Any]:
     return [grader.grade_embedded(i.rung, e) for i, e in zip(items, embedded)]
 
 
-def _result(item: _Item, grade: Any) -> dict[str, Any]:
-    data = grade.to_dict()
+def _result(item: _Item, grade: Grade) -> dict[str, Any]:
+    """One output line: read from the typed grade (at stored precision), not from its dict."""
+    g = grade.rounded()
     out: dict[str, Any] = {"line": item.line}
     if item.id is not None:
         out["id"] = item.id
     out |= {
         "rubric": item.ref,
-        "score": data["score"],
-        "flags": data["flags"] + (["truncated"] if item.truncated else []),
-        "hits": [p["id"] for p in data["key_points"] if p["hit"]],
-        "missed": [p["id"] for p in data["key_points"] if not p["hit"]],
+        "score": g.score,
+        "flags": [*g.flags, *(["truncated"] if item.truncated else [])],
+        "hits": [p.id for p in g.points if p.hit],
+        "missed": [p.id for p in g.points if not p.hit],
         "key_points": [
-            {"id": p["id"], "text": p["text"], "hit": p["hit"], "credit": p["credit"], "evidence": p["evidence"]}
-            for p in data["key_points"]
+            {"id": p.id, "text": p.text, "hit": p.hit, "credit": p.credit, "evidence": p.evidence} for p in g.points
         ],
-        "misconceptions": [{"id": m["id"], "text": m["text"], "evidence": m["evidence"]} for m in data["misconceptions"]],
-        "contradictions": [
-            {"point": c["point"], "reason": c["reason"], "evidence": c["evidence"]} for c in data["contradictions"]
-        ],
+        "misconceptions": [{"id": m.id, "text": m.text, "evidence": m.evidence} for m in g.misconceptions],
+        "contradictions": [{"point": c.point, "reason": c.reason, "evidence": c.evidence} for c in g.contradictions],
     }
     return out
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
+from core.tracks import TAG_IDS
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("knowledge", help="the primer corpus and your notes: add, list, search, remove")
@@ -23,7 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     se.add_argument("query")
     se.add_argument("-k", type=int, default=5, help="how many passages (default 5)")
     se.add_argument("--topic", action="append", help="only this topic (repeatable)")
-    se.add_argument("--track", choices=["product-analytics", "applied-nlp", "applied-cv", "research"])
+    se.add_argument("--track", choices=TAG_IDS)
     se.add_argument("--json", action="store_true", help="a JSON list of {id, score, source, text, ...}")
     se.set_defaults(handler=run_search)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-TRACK_CHOICES = ["product-analytics", "applied-nlp", "applied-cv", "research"]
+from core.tracks import TAG_IDS, track
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -13,7 +13,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     rs = p.add_subparsers(dest="rubrics_command", metavar="ACTION", required=True)
 
     ls = rs.add_parser("list", help="list topics, rungs, tracks and depths")
-    ls.add_argument("--track", choices=TRACK_CHOICES, help="only rungs asked on this track")
+    ls.add_argument("--track", choices=TAG_IDS, help="only rungs asked on this track")
     ls.add_argument("--json", action="store_true")
     ls.set_defaults(handler=run_list)
 
@@ -47,11 +47,10 @@ def run_list(args: argparse.Namespace) -> int:
         return 0
     n_rungs = sum(len(r) for _, r in topics)
     print(f"{len(topics)} topics, {n_rungs} rungs" + (f" on {args.track}" if args.track else ""))
-    short = {"product-analytics": "PA", "applied-nlp": "NLP", "applied-cv": "CV", "research": "R"}
     for topic, rungs in topics:
         print(f"\n{topic.topic}  ({topic.title})")
         for r in rungs:
-            tracks = ",".join(short[t] for t in r.tracks)
+            tracks = ",".join(track(t).short for t in r.tracks)
             print(f"  {topic.topic + ':' + r.id:<44} depth {r.depth}  {tracks:<12} {r.question}")
     return 0
 
