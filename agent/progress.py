@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from core.tracks import LEVEL_IDS
+
 if TYPE_CHECKING:
     from agent.store import Store
 
@@ -92,7 +94,7 @@ def progress(store: Store, bank=None) -> Progress:  # noqa: ANN001 - rubrics.ban
         )
     elif weakest:
         report.suggestion = (
-            f"everything is at 3.0 or better; push depth with `viva ask --level senior --topic {weakest[0].topic}`"
+            f"everything is at 3.0 or better; push depth with `viva ask --level {LEVEL_IDS[-1]} --topic {weakest[0].topic}`"
         )
     else:
         report.suggestion = "start with `viva` or `viva ask`"
