@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from rubrics.grade import Grade
+from rubrics.grade import MAX_GRADED_CHARS, Grade
 
 FLAG_TEXT = {
     "empty": "no answer",
@@ -22,6 +22,7 @@ FLAG_TEXT = {
     "contradiction": "says the opposite of a key point",
     "dont-know": "said they don't know",
     "already-said": "points back to an earlier answer",
+    "truncated": f"graded on its first {MAX_GRADED_CHARS:,} characters (the whole answer is kept)",
 }
 
 

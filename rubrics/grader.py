@@ -48,7 +48,7 @@ import numpy as np
 
 from core.embedding import Encoder
 from rubrics import polarity, quantities
-from rubrics.grade import RUNG, ContradictionResult, Focus, Grade, MisconceptionResult, PointResult
+from rubrics.grade import MAX_GRADED_CHARS, RUNG, ContradictionResult, Focus, Grade, MisconceptionResult, PointResult
 from rubrics.judge import Entailer
 from rubrics.learned import BELIEF_FEATURES, POINT_FEATURES, BeliefInput, Logistic, PointInput, belief_features, point_features
 from rubrics.schema import KeyPoint, Rung
@@ -194,6 +194,7 @@ class Embedded:
     vectors: np.ndarray
     gist: np.ndarray | None
     whole: np.ndarray | None = None  # the whole answer's vector (only for reference-only rungs)
+    truncated: bool = False  # longer than MAX_GRADED_CHARS: graded on its first MAX_GRADED_CHARS
 
 
 _DONT_KNOW = re.compile(
@@ -266,9 +267,10 @@ class Grader:
     def embed(self, items: Sequence[tuple[Rung, str, str | None]]) -> list[Embedded]:
         """Windows and vectors of many (rung, answer, asked) triples, in one encode."""
         small = self.params.small_window
-        wins = [windows(a, small=small) for _, a, _ in items]
-        gists = [gist_text(a, f"{r.question} {asked or ''}") if ws else "" for (r, a, asked), ws in zip(items, wins)]
-        wholes = [" ".join(a.split()) if ws and not r.key_points else "" for (r, a, _), ws in zip(items, wins)]
+        graded = [a[:MAX_GRADED_CHARS] for _, a, _ in items]  # past the limit: flagged "truncated"
+        wins = [windows(a, small=small) for a in graded]
+        gists = [gist_text(a, f"{r.question} {asked or ''}") if ws else "" for (r, _, asked), a, ws in zip(items, graded, wins)]
+        wholes = [" ".join(a.split()) if ws and not r.key_points else "" for (r, _, _), a, ws in zip(items, graded, wins)]
         texts = [w.text for ws in wins for w in ws] + [g for g in gists if g] + [w for w in wholes if w]
         vecs = self.encoder.encode(texts) if texts else np.zeros((0, 1), dtype=np.float32)
         out, offset = [], 0
@@ -282,7 +284,7 @@ class Grader:
             if whole:
                 wv = vecs[w_at]
                 w_at += 1
-            out.append(Embedded(answer, ws, vecs[offset : offset + len(ws)], gv, wv))
+            out.append(Embedded(answer, ws, vecs[offset : offset + len(ws)], gv, wv, len(answer) > MAX_GRADED_CHARS))
             offset += len(ws)
         return out
 
@@ -304,7 +306,7 @@ class Grader:
             return Grade(
                 0.0, 0.0, [_missed(kp, focus) for kp in rv.points], [], ["empty"], answer, focus=focus, judged_on=judged_on
             )
-        flags: list[str] = []
+        flags: list[str] = ["truncated"] if emb.truncated else []
         n_points = len(rv.points)
         texts = [_with_left_context(answer, w.start, w.end) for w in ws]
 
@@ -331,7 +333,7 @@ class Grader:
             flags.append("restates-question")
 
         gist_sim = float(emb.gist @ rv.gist) if emb.gist is not None else 0.0
-        words = content_words(answer)
+        words = content_words(answer[:MAX_GRADED_CHARS])
         mis_sim = wv @ rv.mis.T if rung.misconceptions else np.zeros((len(ws), 1), dtype=np.float32)
         context = _AnswerContext(gist_sim, belief_max, mis_sim.max(axis=1), q_sim, echo, words)
         results, contradictions = self._points(rung, rv, ws, texts, var_sim, point_sim, usable, answer, focus, context, collect)

@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import json
 import subprocess
+from collections.abc import Sequence
 
+import numpy as np
 import pytest
 from conftest import venv_bin
 
+from agent.fakes import BagOfWordsEncoder
 from rubrics import polarity, quantities
 from rubrics.bank import load_bank
-from rubrics.grader import RUNG, Focus, Grade
+from rubrics.grade import MAX_GRADED_CHARS
+from rubrics.grader import RUNG, Focus, Grade, Grader
 from rubrics.schema import adhoc_rung
 
 # --- polarity and quantities: pure functions ------------------------------------------------
@@ -305,3 +309,37 @@ def test_too_short_question_or_reference_is_a_clear_error() -> None:
         out = subprocess.run([venv_bin("viva"), "grade", *args, "answer"], capture_output=True, text=True, timeout=120)
         assert out.returncode == 2, out
         assert "too short" in out.stderr and "Traceback" not in out.stderr and "pydantic" not in out.stderr
+
+
+# --- huge answers: a limit before any work, the answer kept whole -------------------------------
+
+
+class _RecordingEncoder(BagOfWordsEncoder):
+    """The fake encoder, keeping every text it was asked to encode."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        self.seen.extend(texts)
+        return super().encode(texts)
+
+
+def test_an_answer_past_the_limit_is_graded_on_its_head_flagged_and_kept_whole(bank) -> None:
+    from agent.verdict import FLAG_TEXT
+
+    _, rung = bank.rung("dropout:what-it-does")
+    head = "during training dropout zeroes a random subset of units on every step. " * (MAX_GRADED_CHARS // 70 + 10)
+    answer = head[: MAX_GRADED_CHARS - 1] + " zzzpastthelimit " * 5_000  # about 1 MB in all
+    assert len(answer) > MAX_GRADED_CHARS
+    enc = _RecordingEncoder()
+    grader = Grader(enc)
+    grader.prepare(rung)
+    enc.seen.clear()
+    g = grader.grade(rung, answer)
+    assert "truncated" in g.flags and "truncated" in FLAG_TEXT
+    assert g.answer == answer  # the grade (and so the store) keeps every character
+    assert enc.seen and not any("zzzpastthelimit" in t for t in enc.seen)  # nothing past the limit was read
+    assert sum(len(t) for t in enc.seen) < 2 * MAX_GRADED_CHARS
+    under = grader.grade(rung, head[: MAX_GRADED_CHARS])
+    assert "truncated" not in under.flags

@@ -18,7 +18,6 @@ if TYPE_CHECKING:
     from rubrics.grade import Grade
 
 BATCH_CHUNK = 256  # answers embedded together; output streams chunk by chunk
-MAX_ANSWER_CHARS = 100_000  # longer answers are cut here (and flagged), so one line cannot stall a batch
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -97,7 +96,6 @@ class _Item:
     ref: str
     answer: str
     id: Any = None
-    truncated: bool = False
 
 
 def run_batch(args: argparse.Namespace) -> int:
@@ -167,8 +165,6 @@ def _parse(stream: IO[bytes]) -> Iterator[_Item | dict[str, Any]]:
         if not isinstance(answer, str):
             yield error('"answer" must be a string' if "answer" in data else 'no "answer"')
             continue
-        truncated = len(answer) > MAX_ANSWER_CHARS
-        answer = answer[:MAX_ANSWER_CHARS]
         try:
             if "rubric" in data:
                 if not isinstance(data["rubric"], str):
@@ -189,7 +185,7 @@ def _parse(stream: IO[bytes]) -> Iterator[_Item | dict[str, Any]]:
         except (VivaError, ValidationError) as exc:
             yield error(str(exc).splitlines()[0])
             continue
-        yield _Item(n, rung, ref, answer, data.get("id"), truncated)
+        yield _Item(n, rung, ref, answer, data.get("id"))
 
 
 def _chunks(items: Iterator[Any], size: int) -> Iterator[list[Any]]:
@@ -217,7 +213,7 @@ def _result(item: _Item, grade: Grade) -> dict[str, Any]:
     out |= {
         "rubric": item.ref,
         "score": g.score,
-        "flags": [*g.flags, *(["truncated"] if item.truncated else [])],
+        "flags": list(g.flags),  # "truncated" past rubrics.grade.MAX_GRADED_CHARS: one line cannot stall a batch
         "hits": [p.id for p in g.points if p.hit],
         "missed": [p.id for p in g.points if not p.hit],
         "key_points": [
