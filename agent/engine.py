@@ -22,6 +22,7 @@ import random
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from agent.config import SessionConfig
 from agent.policy import TopicState, apply, decide, start_index
@@ -31,6 +32,9 @@ from core.errors import VivaError
 from rubrics.bank import Bank
 from rubrics.grader import RUNG, Focus, Grade, Grader
 from rubrics.schema import Rung, Topic
+
+if TYPE_CHECKING:  # the retriever loads faiss and an index: the caller brings one, or none
+    from knowledge.retriever import Hit, Retriever
 
 Sink = Callable[[SessionRecord], None]
 
@@ -72,7 +76,7 @@ class Interview:
         bank: Bank,
         grader: Grader,
         voice: Voice,
-        retriever=None,  # noqa: ANN001 - knowledge.retriever.Retriever, optional
+        retriever: Retriever | None = None,
         *,
         sink: Sink | None = None,
         record: SessionRecord | None = None,
@@ -121,7 +125,7 @@ class Interview:
         q, state = self.pending, self._state
         assert state is not None
         if self.retriever is not None:
-            hit = self._ground(q, state.rung)
+            hit = self._ground(self.retriever, q, state.rung)
             if hit is not None:
                 q.passage = hit.passage.id
         elif state.rung.passages:
@@ -296,13 +300,13 @@ class Interview:
             self._after(turn.decision, said="")
         self._asked = _Asked(said=turns[-1].answer if turns else "")
 
-    def _ground(self, q: Question, rung: Rung):  # noqa: ANN202
+    def _ground(self, retriever: Retriever, q: Question, rung: Rung) -> Hit | None:
         """The primer passage the question draws on: the best of the rung's own, by query."""
         topics = {p.partition("/")[0] for p in rung.passages} | {q.topic}
         query = f"{q.intended} {self._asked.said}".strip()
-        hits = self.retriever.search(query, k=3, topic=sorted(topics))
-        preferred = [h for h in hits if h.passage.id in rung.passages]
-        return (preferred or hits or [None])[0]
+        hits = retriever.search(query, k=3, topic=sorted(topics))
+        best = [h for h in hits if h.passage.id in rung.passages] or hits
+        return best[0] if best else None
 
     def _reaction_context(self, q: Question) -> Context | None:
         """What the interviewer may react to before a follow-up: the answer just graded.

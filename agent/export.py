@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agent.record import SessionRecord
 from agent.verdict import verdict
 from core.errors import DataError
 from core.tracks import level_title, track_title
+
+if TYPE_CHECKING:
+    from rubrics.bank import Bank
 
 FORMAT = "viva-session"
 
@@ -53,7 +56,7 @@ def _fence(text: str) -> str:
     return f"{ticks}text\n{text}\n{ticks}"
 
 
-def to_markdown(record: SessionRecord, bank=None, passages: dict[str, str] | None = None) -> str:  # noqa: ANN001
+def to_markdown(record: SessionRecord, bank: Bank | None = None, passages: dict[str, str] | None = None) -> str:
     """The readable transcript.  ``bank`` adds reference answers, ``passages`` (id -> text) the primer."""
     c = record.config
     when = time.strftime("%Y-%m-%d %H:%M", time.localtime(record.started_at))

@@ -29,7 +29,10 @@ import os
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 Message = dict[str, str]
 
@@ -40,7 +43,7 @@ def _torch_threads() -> int:
     return torch.get_num_threads()
 
 
-def adapter_path():  # noqa: ANN201 - pathlib.Path | None
+def adapter_path() -> Path | None:
     """The shipped reaction adapter (``agent/voice_lora``), if it is there."""
     from pathlib import Path
 

@@ -14,10 +14,14 @@ import random
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from agent.config import SessionConfig
 from agent.record import Question
 from rubrics.schema import Rung
+
+if TYPE_CHECKING:  # agent.session pulls in the engine; the type only here
+    from agent.session import Components
 
 FILLERS = ["um", "uh", "so", "like", "you know", "i mean", "basically"]
 
@@ -101,7 +105,7 @@ class PersonaResult:
         return sum(self.scores) / len(self.scores) if self.scores else 0.0
 
 
-def simulate(components, persona: str, config: SessionConfig, seed: int = 0) -> PersonaResult:  # noqa: ANN001
+def simulate(components: Components, persona: str, config: SessionConfig, seed: int = 0) -> PersonaResult:
     """Run one whole interview with a persona; returns its scores and interviewer stats."""
     rng = random.Random(seed)
     answerer = PERSONAS[persona]
@@ -110,8 +114,9 @@ def simulate(components, persona: str, config: SessionConfig, seed: int = 0) -> 
     while not iv.done:
         for _ in iv.speak():
             pass
-        q = iv.pending
-        rung = next(r for r in iv.topic.rungs if r.id == q.rung)
+        q, topic = iv.pending, iv.topic
+        assert q is not None and topic is not None  # not done: a question of a topic is pending
+        rung = next(r for r in topic.rungs if r.id == q.rung)
         turn = iv.submit(answerer(q, rung, rng))
         result.questions += 1
         if q.kind not in {"hint", "simpler"} and components.voice.model is not None:

@@ -8,21 +8,26 @@ imports Textual or a model; the question bank is loaded once, on first use.
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 from core.tracks import level_title, track_title
+
+if TYPE_CHECKING:  # loading the bank takes seconds: the type only here
+    from rubrics.bank import Bank
 
 STRONG, PARTIAL = 3.5, 2.0  # the colour bands of a 0-5 score
 
 
-_known: list = []  # the bank, once someone has loaded it (the app's setup worker does)
+_known: list[Bank] = []  # the bank, once someone has loaded it (the app's setup worker does)
 
 
-def use_bank(bank) -> None:  # noqa: ANN001 - rubrics.bank.Bank
+def use_bank(bank: Bank) -> None:
     """Titles from this bank from now on (loading the bank takes seconds: load it once)."""
     _known[:] = [bank]
 
 
-def _bank():  # noqa: ANN202 - rubrics.bank.Bank, or None when it cannot be read
+def _bank() -> Bank | None:
+    """The bank, or None when it cannot be read."""
     if not _known:
         from rubrics.bank import load_bank
 
@@ -33,7 +38,7 @@ def _bank():  # noqa: ANN202 - rubrics.bank.Bank, or None when it cannot be read
     return _known[0]
 
 
-def topic_title(topic: str, bank=None, load: bool = True) -> str:  # noqa: ANN001 - rubrics.bank.Bank
+def topic_title(topic: str, bank: Bank | None = None, load: bool = True) -> str:
     """The bank's title for a topic id ("dl-interviews" -> "Deep-learning interviews"); the id if unknown.
 
     ``load=False``: only from a bank already loaded (a first frame must not wait seconds for one).

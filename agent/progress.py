@@ -15,6 +15,7 @@ from core.tracks import LEVEL_IDS
 
 if TYPE_CHECKING:
     from agent.store import Store
+    from rubrics.bank import Bank
 
 
 @dataclass
@@ -66,7 +67,7 @@ class Progress:
         return out
 
 
-def progress(store: Store, bank=None) -> Progress:  # noqa: ANN001 - rubrics.bank.Bank
+def progress(store: Store, bank: Bank | None = None) -> Progress:
     report = Progress()
     per_session: dict[str, tuple[str, float, list[float]]] = {}
     for row in store.topic_session_scores():  # oldest session first

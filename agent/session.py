@@ -16,6 +16,7 @@ from agent.engine import Interview, Sink
 from agent.record import SessionRecord
 
 if TYPE_CHECKING:  # the real modules import torch and faiss: loaded in load_components
+    from agent.llm import ChatModel
     from agent.voice import Voice
     from knowledge.retriever import Retriever
     from rubrics.bank import Bank
@@ -37,7 +38,7 @@ def load_components(
     llm: str | None = None,
     embedder: str | None = None,
     progress: Callable[[str], None] = lambda step: None,
-    chat_model=None,  # noqa: ANN001 - a ready ChatModel (tests, the TUI's fake) instead of loading one
+    chat_model: ChatModel | None = None,  # a ready one (tests, the TUI's fake) instead of loading one
 ) -> Components:
     """Load everything; ``llm='none'`` skips the LLM and uses the rubric's own wording."""
     from core.models import check_model_sources, ensure_offline

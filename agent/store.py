@@ -55,8 +55,10 @@ from rubrics.grade import FOCUS_KINDS
 
 try:  # POSIX
     import fcntl
-except ImportError:  # pragma: no cover - Windows
-    fcntl = None  # type: ignore[assignment]
+except ImportError:  # pragma: no cover - Windows: no flock, leases are not enforced
+    HAVE_FLOCK = False
+else:
+    HAVE_FLOCK = True
 
 DB_NAME = "transcripts.sqlite3"
 SCHEMA_VERSION = 2
@@ -159,7 +161,7 @@ class _Checker:
     def fail(self, field: str, problem: str) -> DataError:
         return DataError(f"{self.source}: {field}: {problem}")
 
-    def obj(self, v: object, field: str, allowed: set[str], required: set[str] = frozenset()) -> dict:  # type: ignore[assignment]
+    def obj(self, v: object, field: str, allowed: set[str], required: set[str] | frozenset[str] = frozenset()) -> dict:
         if not isinstance(v, dict):
             raise self.fail(field, f"expected an object, got {_show(v)}")
         for key in v:
@@ -539,7 +541,7 @@ class _Lease:
     @classmethod
     def take(cls, path: Path) -> _Lease | None:
         """The lease, or ``None`` if another process (or another store) holds it."""
-        if fcntl is None:  # pragma: no cover - no flock: leases are not enforced
+        if not HAVE_FLOCK:  # pragma: no cover - no flock: leases are not enforced
             return cls(path, -1)
         path.parent.mkdir(parents=True, exist_ok=True)
         while True:
@@ -562,7 +564,7 @@ class _Lease:
     @staticmethod
     def held(path: Path) -> bool:
         """Whether some process holds the lease at ``path`` now."""
-        if fcntl is None:  # pragma: no cover
+        if not HAVE_FLOCK:  # pragma: no cover
             return False
         try:
             fd = os.open(path, os.O_RDONLY)

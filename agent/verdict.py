@@ -10,8 +10,12 @@ and the numbers cannot drift apart between screens.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from rubrics.grade import MAX_GRADED_CHARS, Grade
+
+if TYPE_CHECKING:  # the annotation only: this module needs no record at import time
+    from agent.record import Turn
 
 FLAG_TEXT = {
     "empty": "no answer",
@@ -58,7 +62,7 @@ class Verdict:
         return [FLAG_TEXT.get(f, f) for f in self.flags]
 
 
-def verdict(turn) -> Verdict:  # noqa: ANN001 - agent.record.Turn (kept out of the import cycle)
+def verdict(turn: Turn) -> Verdict:
     """The verdict of a recorded turn."""
     if turn.skipped:
         return Verdict(0.0, "skipped", skipped=True)

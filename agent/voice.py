@@ -275,10 +275,13 @@ class Context:
 class Voice:
     """Speaks questions: curated text, with a checked model reaction before a follow-up.
 
-    ``model=None`` never calls a model (the curated text alone).
+    ``model=None`` never calls a model (the curated text alone).  ``encoder=None`` skips the
+    reaction check's embedding test for a leaked secret (:func:`check_reaction`); the word tests stay.
     """
 
-    def __init__(self, model: ChatModel | None, encoder: Encoder, *, max_new_tokens: int = 28, prefix: str | None = None) -> None:
+    def __init__(
+        self, model: ChatModel | None, encoder: Encoder | None, *, max_new_tokens: int = 28, prefix: str | None = None
+    ) -> None:
         self.model = model
         self.encoder = encoder
         self.max_new_tokens = max_new_tokens

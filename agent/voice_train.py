@@ -155,7 +155,7 @@ def train(epochs: float = 1.0, rank: int = 8, lr: float = 3e-4, limit: int | Non
         data = data[:limit]
     chat = TransformersChatModel.load(None, adapter=False)
     tok, model = chat.tokenizer, chat.model
-    voice = Voice(None, None)  # type: ignore[arg-type]  # only its prompt is used: no LLM, no encoder
+    voice = Voice(None, None)  # only its prompt is used: no LLM, no encoder
     rows = []
     for _, answer, line in data:
         prompt = tok.apply_chat_template(voice.prompt(answer), add_generation_prompt=True, tokenize=False)

@@ -24,10 +24,18 @@ import random
 import re
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from benchmarks.common import Result, latency_rows
+
+if TYPE_CHECKING:  # the types only: the models load in run()
+    from agent.llm import ChatModel, TransformersChatModel
+    from agent.session import Components
+    from core.embedding import Encoder
+    from rubrics.bank import Bank
 
 JUDGED = Path(__file__).resolve().parents[1] / "tests" / "data" / "voice" / "judged.json"
 PER_KIND = {"opening": 20, "deeper": 22, "probe": 22, "challenge": 20}
@@ -55,7 +63,7 @@ class Case:
     base_raw: str = ""  # the base model without the adapter (pre-filled "So you")
 
 
-def build_cases(bank, per_kind: dict[str, int] = PER_KIND) -> list[Case]:  # noqa: ANN001
+def build_cases(bank: Bank, per_kind: dict[str, int] = PER_KIND) -> list[Case]:
     """Cases from the rubric bank and the labelled answers, the same on every run."""
     import yaml
 
@@ -184,7 +192,7 @@ def old_prompt(case: Case) -> list[dict]:
     return messages
 
 
-def old_line(case: Case, raw: str, encoder) -> tuple[str, bool, str]:  # noqa: ANN001
+def old_line(case: Case, raw: str, encoder: Encoder) -> tuple[str, bool, str]:
     """The old voice's final line for ``raw``: (text, model words kept, reason)."""
     from agent.voice import check_question
 
@@ -195,7 +203,7 @@ def old_line(case: Case, raw: str, encoder) -> tuple[str, bool, str]:  # noqa: A
     return (f"{case.lead} {body}".strip(), check.ok, check.reason)
 
 
-def new_line(case: Case, raw: str, encoder) -> tuple[str, bool, str]:  # noqa: ANN001
+def new_line(case: Case, raw: str, encoder: Encoder) -> tuple[str, bool, str]:
     """The new voice's final line: an opening is curated; a follow-up gets the reaction if it passes."""
     from agent.voice import NOT_ASKED, check_reaction
 
@@ -205,12 +213,15 @@ def new_line(case: Case, raw: str, encoder) -> tuple[str, bool, str]:  # noqa: A
     return ((f"{check.text} {case.intended}" if check.ok else case.intended), check.ok, check.reason)
 
 
-def generate(cases: list[Case], model, *, old: bool = True, new: bool = True, log=None, old_model=None) -> None:  # noqa: ANN001
+def generate(
+    cases: list[Case], model: ChatModel, *, old: bool = True, new: bool = True,
+    log: Callable[[str], object] | None = None, old_model: ChatModel | None = None,
+) -> None:
     """Fill in each case's raw lines: ``old_model`` (default ``model``) for the old voice."""
     from agent.voice import Voice
 
-    voice = Voice(model, None)  # type: ignore[arg-type] - only its generation is used
-    base_voice = Voice(old_model, None) if old_model is not None and old_model is not model else None  # type: ignore[arg-type]
+    voice = Voice(model, None)  # only its generation is used: no encoder
+    base_voice = Voice(old_model, None) if old_model is not None and old_model is not model else None
     for n, case in enumerate(cases):
         if old:
             case.old_raw = "".join(
@@ -265,7 +276,7 @@ def judge(case: Case, text: str, model_words: str) -> dict[str, bool]:
     return out
 
 
-def judged_rows(cases: list[Case], encoder) -> dict[str, dict]:  # noqa: ANN001
+def judged_rows(cases: list[Case], encoder: Encoder) -> dict[str, dict]:
     """Per voice: lines, model lines kept, kept lines passing every rule, and rule failures."""
     stats: dict[str, dict] = {}
     voices = [("old", old_line, lambda c: c.old_raw), ("new", new_line, lambda c: c.new_raw)]
@@ -308,13 +319,13 @@ def load_cases(path: Path = JUDGED) -> list[Case]:
 # --- timings ------------------------------------------------------------------------------------
 
 
-def thread_speed(model, reps: int = 3, tokens: int = 12) -> dict[int, list[float]]:  # noqa: ANN001
+def thread_speed(model: TransformersChatModel, reps: int = 3, tokens: int = 12) -> dict[int, list[float]]:
     """tok/s of a short generation with 1 and 2 torch threads, interleaved."""
     import torch
 
     from agent.voice import Voice
 
-    messages = Voice(model, None).prompt("it switches off random neurons on every batch")  # type: ignore[arg-type]
+    messages = Voice(model, None).prompt("it switches off random neurons on every batch")
     saved = model.threads
     out: dict[int, list[float]] = {1: [], 2: []}
     try:
@@ -338,6 +349,9 @@ def run(quick: bool = False) -> list[Result]:
     rows = latency(components, quick)
     rows += judged_set_rows(components, quick)
     if not quick:
+        from agent.llm import TransformersChatModel
+
+        assert isinstance(llm, TransformersChatModel)  # load_components() loads the default LLM
         speed = thread_speed(llm)
         for n, v in speed.items():
             v.sort()
@@ -345,7 +359,7 @@ def run(quick: bool = False) -> list[Result]:
     return rows
 
 
-def latency(components, quick: bool = False) -> list[Result]:  # noqa: ANN001
+def latency(components: Components, quick: bool = False) -> list[Result]:
     """Start -> first question, answer -> first interviewer word / complete follow-up."""
     from agent.config import SessionConfig
     from agent.personas import PERSONAS
@@ -365,8 +379,9 @@ def latency(components, quick: bool = False) -> list[Result]:  # noqa: ANN001
         to_start.append((first or time.perf_counter()) - t)
         persona = list(PERSONAS.values())[seed % 3]  # strong, partial, rambling: the follow-ups people get
         while not iv.done:
-            q = iv.pending
-            rung = next(r for r in iv.topic.rungs if r.id == q.rung)
+            q, topic = iv.pending, iv.topic
+            assert q is not None and topic is not None  # not done: a question of a topic is pending
+            rung = next(r for r in topic.rungs if r.id == q.rung)
             start = time.perf_counter()
             iv.submit(persona(q, rung, rng))
             graded = time.perf_counter()
@@ -390,7 +405,7 @@ def latency(components, quick: bool = False) -> list[Result]:  # noqa: ANN001
     return rows
 
 
-def judged_set_rows(components, quick: bool = False) -> list[Result]:  # noqa: ANN001
+def judged_set_rows(components: Components, quick: bool = False) -> list[Result]:
     """The judged set, both voices generated now, on the same cases."""
     llm = components.voice.model
     rows: list[Result] = []
@@ -400,6 +415,7 @@ def judged_set_rows(components, quick: bool = False) -> list[Result]:  # noqa: A
     from agent.llm import TransformersChatModel, adapter_path
 
     base = TransformersChatModel.load(None, adapter=False) if adapter_path() is not None else llm
+    assert llm is not None  # load_components() loads the default LLM
     generate(cases, llm, old_model=base)  # the old voice ran on the base model
     stats = judged_rows(cases, components.grader.encoder)
     for voice, s in stats.items():

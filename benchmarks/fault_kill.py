@@ -37,8 +37,13 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from agent.record import Status
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -153,7 +158,8 @@ class Process:
     def finish(self) -> int:
         """Wait for exit, read what it printed before dying."""
         try:
-            self.proc.stdin.close()  # type: ignore[union-attr]
+            assert self.proc.stdin  # a pipe: Popen(stdin=PIPE)
+            self.proc.stdin.close()
         except OSError:
             pass
         rc = self.proc.wait()
@@ -199,7 +205,8 @@ class Stats:
         self.problems.append(text)
 
 
-def _store_turns(data: Path, sid: str):  # noqa: ANN202 - (status, [(answer, question text)])
+def _store_turns(data: Path, sid: str) -> tuple[Status, list[tuple[str, str]]] | None:
+    """The stored session's status and its turns as (answer, question text); None if not stored."""
     from agent.store import DB_NAME, Store
 
     if not (data / DB_NAME).exists():
@@ -214,7 +221,7 @@ def _store_turns(data: Path, sid: str):  # noqa: ANN202 - (status, [(answer, que
         store.close()
 
 
-def chain(mode: str, kills: int, seed: int, work: Path, log=print) -> Stats:  # noqa: ANN001
+def chain(mode: str, kills: int, seed: int, work: Path, log: Callable[[str], object] = print) -> Stats:
     """Kill ``viva ask`` ``kills`` times on one data dir, resuming each killed session."""
     rng = random.Random(f"{seed}:{mode}")
     data = work / mode

@@ -11,10 +11,14 @@ import argparse
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 
 from core.errors import DataError
+
+if TYPE_CHECKING:  # the type only: main imports the retriever (and numpy) when it runs
+    from knowledge.retriever import Retriever
 
 QUESTIONS = Path(__file__).resolve().parents[1] / "tests" / "data" / "retrieval_questions.yaml"
 
@@ -43,7 +47,7 @@ def load_questions(path: Path = QUESTIONS) -> list[dict]:
     return data
 
 
-def evaluate(retriever, questions: Sequence[dict], ks: Sequence[int] = (1, 3, 5), depth: int = 10) -> Report:  # noqa: ANN001
+def evaluate(retriever: Retriever, questions: Sequence[dict], ks: Sequence[int] = (1, 3, 5), depth: int = 10) -> Report:
     known = {p.id for p in retriever.corpus.passages}
     hits = {k: 0 for k in ks}
     rr = 0.0

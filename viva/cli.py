@@ -21,6 +21,7 @@ import sys
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import TextIO
 
 from core.errors import VivaError
 from viva import __version__
@@ -71,7 +72,10 @@ def _plain_warnings() -> Iterator[None]:
     """Warnings whose category says ``viva_warning = True`` print as one line on stderr."""
     previous = warnings.showwarning
 
-    def show(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
+    def show(
+        message: Warning | str, category: type[Warning], filename: str, lineno: int,
+        file: TextIO | None = None, line: str | None = None,
+    ) -> None:
         if getattr(category, "viva_warning", False):
             print(f"viva: warning: {message}", file=file or sys.stderr)
         else:

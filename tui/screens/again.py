@@ -4,6 +4,8 @@ without the hint penalty, and is not saved to the transcript."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -14,9 +16,16 @@ from textual.widgets import Static, TextArea
 
 from tui.widgets.chat import visible
 
+if TYPE_CHECKING:  # the types only: the turn, rung and grader come from the review screen
+    from agent.record import Turn
+    from agent.verdict import Verdict
+    from rubrics.grade import Grade
+    from rubrics.grader import Grader
+    from rubrics.schema import Rung
 
-def compare(before, after) -> Text:  # noqa: ANN001 - agent.verdict.Verdict (the turn), rubrics.grader.Grade (the new answer)
-    """Both scores, and the key points each answer made."""
+
+def compare(before: Verdict, after: Grade) -> Text:
+    """Both scores, and the key points each answer made: ``before`` the turn's, ``after`` the new answer's."""
     t = Text()
     t.append(f"Before {before.score:.1f}/5  ->  now {after.score:.1f}/5\n", style="bold")
     was = {p.id for p in before.hits}
@@ -45,10 +54,10 @@ class AnswerAgainScreen(ModalScreen[None]):
         Binding("escape", "dismiss", "Close", id="close-again"),
     ]
 
-    def __init__(self, turn, rung, grader) -> None:  # noqa: ANN001 - agent.record.Turn, rubrics.schema.Rung, rubrics.grader.Grader
+    def __init__(self, turn: Turn, rung: Rung, grader: Grader) -> None:
         super().__init__()
         self.turn, self.rung, self.grader = turn, rung, grader
-        self.result = None
+        self.result: Grade | None = None
 
     def compose(self) -> ComposeResult:
         q = self.turn.question
@@ -80,7 +89,7 @@ class AnswerAgainScreen(ModalScreen[None]):
         text = compare(verdict(self.turn), grade)
         self.app.call_from_thread(self._show, grade, text)
 
-    def _show(self, grade, text: Text) -> None:  # noqa: ANN001
+    def _show(self, grade: Grade, text: Text) -> None:
         self.result = grade
         if self.is_attached:
             self.query_one("#again-compare", Static).update(text)

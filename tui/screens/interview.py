@@ -21,6 +21,8 @@ appears the moment an answer is submitted, "thinking" until its first word.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import work
@@ -28,10 +30,16 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.reactive import reactive
+from textual.widget import Widget
 from textual.widgets import Footer, Header, Static, TextArea
 
 from tui.screens.base import VivaScreen
 from tui.widgets.chat import CandidateMessage, InterviewerMessage, NoteMessage
+
+if TYPE_CHECKING:  # the engine's modules load when the app builds an interview
+    from agent.engine import Interview
+    from agent.record import Question, Turn
+    from tui.app import VivaApp
 
 WARN_S = 30  # the countdown warns this many seconds before the end
 COMPACT_HEIGHT = 30  # below this many rows the answer box is shorter
@@ -45,7 +53,7 @@ class Countdown:
     """A per-answer countdown that runs only while it is shown and a question waits for
     an answer.  ``now`` is the clock (a test passes its own)."""
 
-    def __init__(self, limit_s: float, now=time.monotonic) -> None:  # noqa: ANN001
+    def __init__(self, limit_s: float, now: Callable[[], float] = time.monotonic) -> None:
         self.limit_s = limit_s
         self.now = now
         self.shown = limit_s > 0
@@ -100,7 +108,7 @@ class InterviewScreen(VivaScreen[None]):
     speaking: reactive[bool] = reactive(False)
     show_scores: reactive[bool] = reactive(True)
 
-    def __init__(self, interview, timer: int | bool = 0, now=time.monotonic) -> None:  # noqa: ANN001 - agent.engine.Interview
+    def __init__(self, interview: Interview, timer: int | bool = 0, now: Callable[[], float] = time.monotonic) -> None:
         super().__init__()
         self.interview = interview
         minutes = 2 if timer is True else int(timer or 0)
@@ -112,7 +120,7 @@ class InterviewScreen(VivaScreen[None]):
         self.set_reactive(InterviewScreen.speaking, True)
         self._busy = False
         self._gone = False
-        self._hint_for = None  # the question whose hint was shown (shown and counted once)
+        self._hint_for: Question | None = None  # the question whose hint was shown (shown and counted once)
 
     @property
     def timer_on(self) -> bool:
@@ -155,7 +163,7 @@ class InterviewScreen(VivaScreen[None]):
     def draft(self) -> str:
         return self.query_one("#answer", AnswerBox).text
 
-    def _ui(self, app, callback, *args) -> bool:  # noqa: ANN001
+    def _ui(self, app: VivaApp, callback: Callable[..., object], *args: object) -> bool:
         """From a worker: run ``callback`` on the app's thread if this screen is still
         mounted.  False once it is gone, and the worker should stop."""
 
@@ -177,7 +185,7 @@ class InterviewScreen(VivaScreen[None]):
     def _chat(self) -> VerticalScroll:
         return self.query_one("#chat", VerticalScroll)
 
-    def _add(self, widget, before=None) -> None:  # noqa: ANN001
+    def _add(self, widget: Widget, before: Widget | None = None) -> None:
         """Mount into the chat; the anchor keeps it at the bottom unless the user scrolled up."""
         if before is not None and before.parent is self._chat():
             self._chat().mount(widget, before=before)
@@ -197,7 +205,7 @@ class InterviewScreen(VivaScreen[None]):
             self._add(CandidateMessage(turn.answer if not turn.skipped else "(skipped)"))
             self._add_grade(turn)
 
-    def _add_grade(self, turn, before=None) -> None:  # noqa: ANN001
+    def _add_grade(self, turn: Turn, before: Widget | None = None) -> None:
         note = NoteMessage(feedback(turn), "grade")
         note.display = self.show_scores
         self._add(note, before=before)
@@ -311,9 +319,9 @@ class InterviewScreen(VivaScreen[None]):
         self._grade(answer, skipped, nxt)
 
     def action_hint(self) -> None:
-        if not self.awaiting_answer:
-            return
         q = self.interview.pending
+        if q is None or not self.awaiting_answer:  # (awaiting an answer, one is pending)
+            return
         if q.kind == "hint":
             self.notify("The interviewer has just given you the hint: it is in the question above.")
             return
@@ -387,7 +395,7 @@ class InterviewScreen(VivaScreen[None]):
         self._busy = False
         self.speaking = False
 
-    def _graded(self, turn, nxt: InterviewerMessage) -> None:  # noqa: ANN001 - agent.record.Turn
+    def _graded(self, turn: Turn, nxt: InterviewerMessage) -> None:
         if not turn.skipped:
             self._add_grade(turn, before=nxt)
         self._busy = False  # still speaking (locked) until the next question is shown
@@ -399,7 +407,7 @@ class InterviewScreen(VivaScreen[None]):
         self.app.switch_screen(ResultsScreen(self.interview.record))
 
 
-def feedback(turn) -> Text:  # noqa: ANN001 - agent.record.Turn
+def feedback(turn: Turn) -> Text:
     """The score, what it was judged on, and what was hit or missed, as small print under the answer."""
     from agent.verdict import verdict
 

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import textwrap
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -15,6 +16,9 @@ from textual.widgets import DataTable, Footer, Header, Static
 from agent.present import bar, score_style, topic_title, track_level
 from tui.screens.base import VivaScreen
 
+if TYPE_CHECKING:
+    from agent.record import SessionRecord
+
 __all__ = ["ResultsScreen", "bar", "missed_points", "wrapped"]
 
 
@@ -23,7 +27,7 @@ def wrapped(text: str, width: int) -> Text:
     return Text("\n".join(textwrap.wrap(text, max(10, width))) or "-")
 
 
-def missed_points(record, topic: str) -> list[str]:  # noqa: ANN001 - agent.record.SessionRecord
+def missed_points(record: SessionRecord, topic: str) -> list[str]:
     """The key points of ``topic`` never hit in any of its answered turns, in order."""
     from agent.verdict import verdict
 
@@ -47,7 +51,7 @@ class ResultsScreen(VivaScreen[None]):
         Binding("n", "new", "New", id="new", tooltip="Back to setup"),
     ]
 
-    def __init__(self, record) -> None:  # noqa: ANN001 - agent.record.SessionRecord
+    def __init__(self, record: SessionRecord) -> None:
         super().__init__()
         self.record = record
         self._topics: list[str] = []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -10,13 +12,16 @@ from textual.widgets import Button, Static
 
 from agent.present import topic_title, track_level, when
 
+if TYPE_CHECKING:
+    from agent.store import SessionSummary
+
 
 class ResumeScreen(ModalScreen[str | None]):
     """Dismisses with "resume", "abandon" or None (decide later)."""
 
     BINDINGS = [("escape", "later", "Later")]
 
-    def __init__(self, summary) -> None:  # noqa: ANN001 - agent.store.SessionSummary
+    def __init__(self, summary: SessionSummary) -> None:
         super().__init__()
         self.summary = summary
 

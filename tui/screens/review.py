@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,11 +20,12 @@ from tui.widgets.chat import visible
 
 if TYPE_CHECKING:
     from agent.record import SessionRecord
+    from knowledge.passages import Passage
     from rubrics.bank import Bank
     from rubrics.grade import Grade
 
 
-def export_record(record) -> list[Path]:  # noqa: ANN001
+def export_record(record: SessionRecord) -> list[Path]:
     """Write Markdown and JSON exports into the data dir's exports folder."""
     from agent.export import to_json, to_markdown
     from core.paths import data_dir
@@ -99,7 +101,7 @@ class ReviewScreen(VivaScreen[None]):
         self._bank = bank
         self.app.call_from_thread(self._show, record, widgets)
 
-    def _show(self, record, widgets: list) -> None:  # noqa: ANN001
+    def _show(self, record: SessionRecord, widgets: list[Static]) -> None:
         if not self.is_attached:
             return
         self.record = record
@@ -109,7 +111,7 @@ class ReviewScreen(VivaScreen[None]):
         body.mount_all(widgets)
         body.scroll_home(animate=False)
 
-    def _turns(self, r, bank, passages):  # noqa: ANN001, ANN202
+    def _turns(self, r: SessionRecord, bank: Bank, passages: dict[str, Passage]) -> Iterator[Static]:
         overall = f"{r.overall:.1f} / 5" if r.overall is not None else "-"
         yield Static(
             Text(f"{track_level(r.config.track, r.config.level)} · {when(r.started_at)} · overall {overall} · {r.status}"),

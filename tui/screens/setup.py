@@ -7,6 +7,7 @@ the app's worker; pressing Start before the models are ready waits for them.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -17,6 +18,9 @@ from textual.widgets import Button, Footer, Header, Input, Label, LoadingIndicat
 
 from core.tracks import DEFAULT_LEVEL, DEFAULT_TOPICS, DEFAULT_TRACK, LEVELS, TOPIC_LIMITS, TRACKS
 from tui.screens.base import VivaScreen
+
+if TYPE_CHECKING:
+    from agent.config import SessionConfig
 
 MIN_TOPICS, MAX_TOPICS = TOPIC_LIMITS
 TIMER_CHOICES = {0: "Off", 2: "2 minutes", 3: "3 minutes"}  # minutes per answer
@@ -135,8 +139,8 @@ class SetupScreen(VivaScreen[None]):
             return
         from agent.config import SessionConfig
 
-        track = self.query_one("#track", Select).value
-        ceiling = SessionConfig(track=track).ceiling  # type: ignore[arg-type]
+        track = self._chosen("#track")
+        ceiling = SessionConfig(track=track).ceiling
         saved = set(self.app.settings().get("topics", []))
         topics = self.query_one("#topics", SelectionList)
         topics.clear_options()
@@ -144,7 +148,14 @@ class SetupScreen(VivaScreen[None]):
             if t.ladder(track, ceiling):
                 topics.add_option((t.title, t.topic, t.topic in saved))
 
-    def config(self):  # noqa: ANN201 - agent.config.SessionConfig
+    def _chosen(self, selector: str) -> str:
+        """The value of a Select of ids (each has allow_blank=False: never Select.BLANK)."""
+        value = self.query_one(selector, Select).value
+        if not isinstance(value, str):
+            raise ValueError(f"{selector.lstrip('#').capitalize()}: choose one.")
+        return value
+
+    def config(self) -> SessionConfig:
         from agent.config import SessionConfig
 
         raw = self.query_one("#n-topics", Input).value.strip()
@@ -152,8 +163,8 @@ class SetupScreen(VivaScreen[None]):
         if not MIN_TOPICS <= n <= MAX_TOPICS:
             raise ValueError(f"Topics: a number from {MIN_TOPICS} to {MAX_TOPICS}, not {raw or 'nothing'}.")
         return SessionConfig(
-            track=self.query_one("#track", Select).value,  # type: ignore[arg-type]
-            level=self.query_one("#level", Select).value,  # type: ignore[arg-type]
+            track=self._chosen("#track"),
+            level=self._chosen("#level"),
             n_topics=n,
             topics=tuple(self.query_one("#topics", SelectionList).selected),
             show_scores=self.query_one("#show-scores", Switch).value,

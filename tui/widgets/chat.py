@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -43,7 +43,7 @@ class InterviewerMessage(Vertical):
     Created empty, it shows a "thinking" line (dots that move) until the first chunk
     arrives, so the chat never holds an empty bubble while the model prepares."""
 
-    def __init__(self, text: str = "", **kwargs) -> None:  # noqa: ANN003
+    def __init__(self, text: str = "", **kwargs: Any) -> None:  # kwargs: Vertical's (id, name, disabled)
         super().__init__(classes="message interviewer", **kwargs)
         self._text = text
         self._dots = 0
@@ -100,7 +100,7 @@ class InterviewerMessage(Vertical):
 
 
 class CandidateMessage(Vertical):
-    def __init__(self, answer: str, **kwargs) -> None:  # noqa: ANN003
+    def __init__(self, answer: str, **kwargs: Any) -> None:  # kwargs: Vertical's (id, name, disabled)
         super().__init__(classes="message candidate", **kwargs)
         self.answer = answer
 

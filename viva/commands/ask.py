@@ -17,9 +17,12 @@ import argparse
 import io
 import sys
 from collections.abc import Iterator
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from core.tracks import DEFAULT_LEVEL, DEFAULT_TOPICS, DEFAULT_TRACK, LEVEL_IDS, TRACK_IDS, topic_range  # light: plain data
+
+if TYPE_CHECKING:
+    from agent.record import Turn
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -148,7 +151,7 @@ def _say(out: TextIO, text: str, quiet: bool) -> None:
     out.flush()
 
 
-def _feedback(turn) -> str:  # noqa: ANN001
+def _feedback(turn: Turn) -> str:
     from agent.verdict import verdict
 
     v = verdict(turn)

@@ -14,8 +14,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the types only: each command imports what it runs
     from rubrics.grade import Grade
+    from rubrics.grader import Grader
+    from rubrics.schema import Rung
 
 BATCH_CHUNK = 256  # answers embedded together; output streams chunk by chunk
 
@@ -50,7 +52,7 @@ def _read_answer(arg: str) -> str:
     return data.decode("utf-8", errors="replace")
 
 
-def _grader(args: argparse.Namespace):  # noqa: ANN202 - rubrics types stay out of the import path
+def _grader(args: argparse.Namespace) -> Grader:
     from core.embedding import Embedder
     from rubrics.grader import Grader
     from rubrics.judge import Judge
@@ -228,7 +230,7 @@ def _result(item: _Item, grade: Grade) -> dict[str, Any]:
 # -- explaining one grade ----------------------------------------------------------------------
 
 
-def explain(ref: str, rung, grade) -> str:  # noqa: ANN001 - rubrics types stay out of the import path
+def explain(ref: str, rung: Rung, grade: Grade) -> str:
     """The plain-text explanation a person reads: score, each point, evidence, misconceptions."""
     lines = [f"{ref}: {rung.question}", f"Score: {grade.score:.1f} / 5"]
     if grade.flags:

@@ -7,6 +7,10 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from agent.record import SessionRecord
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -64,7 +68,7 @@ def run_history(args: argparse.Namespace) -> int:
     return 0
 
 
-def _markdown(record) -> str:  # noqa: ANN001
+def _markdown(record: SessionRecord) -> str:
     from agent.export import to_markdown
     from knowledge.corpus import load_corpus
     from rubrics.bank import load_bank

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from core.tracks import TAG_IDS
+
+if TYPE_CHECKING:
+    from knowledge.passages import ParsedFile
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -73,7 +78,7 @@ def run_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_files(files, name, passages: bool) -> None:  # noqa: ANN001
+def _print_files(files: Sequence[ParsedFile], name: Callable[[ParsedFile], str], passages: bool) -> None:
     from core.terminal import visible  # a note's name, title and headings are the user's text
 
     for f in files:
