@@ -136,7 +136,7 @@ class TransformersChatModel:
     def load(cls, source: str | None = None, *, adapter: bool | None = None) -> TransformersChatModel:
         """Load ``source`` (default: the shipped SmolLM2-135M).
 
-        ``adapter``: merge the shipped reaction LoRA (:mod:`agent.voice_train`) into the
+        ``adapter``: merge the shipped reaction LoRA (:mod:`evaluation.train_voice`) into the
         default model; ``None`` means "when it is there, the model is the default one
         and ``VIVA_VOICE_ADAPTER`` is not 0".
         """

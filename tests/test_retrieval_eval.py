@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge.evaluate import evaluate, load_questions
+from evaluation.retrieval import evaluate, load_questions
 
 
 @pytest.mark.slow

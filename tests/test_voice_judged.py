@@ -97,7 +97,7 @@ def test_the_judge_catches_what_it_should() -> None:
 
 def test_the_adapter_never_saw_a_judged_rung(cases) -> None:
     """The reaction adapter's training lines come from rungs the judged follow-ups do not use."""
-    from agent.voice_train import examples, held_out_rungs
+    from evaluation.train_voice import examples, held_out_rungs
 
     judged = {c.topic + ":" + c.id.split(":")[1] for c in cases if c.kind != "opening"}
     assert held_out_rungs() == judged
@@ -107,7 +107,7 @@ def test_the_adapter_never_saw_a_judged_rung(cases) -> None:
 
 
 def test_the_training_lines_pass_the_judge() -> None:
-    from agent.voice_train import examples, held_out_rungs
+    from evaluation.train_voice import examples, held_out_rungs
 
     for ref, answer, line in examples(held_out_rungs()):
         c = Case(ref, "probe", ref.split(":")[0], "", "What next?", answer=answer)

