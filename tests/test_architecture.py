@@ -26,6 +26,10 @@ FORBIDDEN = {
     "agent": {"viva", "tui"},
     "tui": {"viva"},
 }
+# The offline tools (calibration, training, evaluation, benchmarks, the tests and their
+# labelled data) sit beside the house: the shipped packages never reach into them.
+OFFLINE = {"evaluation", "benchmarks", "tests", "conftest", "helpers"}
+RUNTIME = ("core", "agent", "knowledge", "rubrics", "tui", "viva")
 
 
 def modules(package: str) -> list[str]:
@@ -73,6 +77,19 @@ def test_no_module_below_the_cli_imports_upward() -> None:
         for path in sorted((REPO / package).rglob("*.py")):
             for name in sorted(imported_packages(path) & forbidden):
                 violations.append(f"{path.relative_to(REPO)} imports {name}")
+    assert not violations, "\n".join(violations)
+
+
+def test_no_runtime_module_imports_the_offline_tools_or_reads_tests_data() -> None:
+    violations = []
+    for package in RUNTIME:
+        for path in sorted((REPO / package).rglob("*.py")):
+            for name in sorted(imported_packages(path) & OFFLINE):
+                violations.append(f"{path.relative_to(REPO)} imports {name}")
+            code = ast.parse(path.read_text(encoding="utf-8"))
+            for node in ast.walk(code):  # a path into tests/ built in code (docstrings may mention it)
+                if isinstance(node, ast.Constant) and node.value in ("tests", "benchmarks", "evaluation"):
+                    violations.append(f"{path.relative_to(REPO)} names {node.value!r} in code")
     assert not violations, "\n".join(violations)
 
 
