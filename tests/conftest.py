@@ -45,7 +45,8 @@ def encoder():
 @pytest.fixture(scope="module")
 def components():
     """The app's components with the real embedder and judge and a fake LLM (fast replies)."""
-    from agent.fakes import EchoInterviewer
+    from fakes import EchoInterviewer
+
     from agent.session import load_components
 
     return load_components(llm="none", chat_model=EchoInterviewer())

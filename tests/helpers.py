@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import asyncio
 
+from fakes import BagOfWordsEncoder, EchoInterviewer
+
 from agent.config import SessionConfig
 from agent.engine import Interview
-from agent.fakes import BagOfWordsEncoder, EchoInterviewer
 from agent.record import SessionRecord
 from agent.voice import Voice
 from rubrics.bank import Bank, parse_topic

@@ -28,7 +28,7 @@ FORBIDDEN = {
 }
 # The offline tools (calibration, training, evaluation, benchmarks, the tests and their
 # labelled data) sit beside the house: the shipped packages never reach into them.
-OFFLINE = {"evaluation", "benchmarks", "tests", "conftest", "helpers"}
+OFFLINE = {"evaluation", "benchmarks", "tests", "conftest", "helpers", "fakes"}
 RUNTIME = ("core", "agent", "knowledge", "rubrics", "tui", "viva")
 
 

@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import numpy as np
 import pytest
 from conftest import venv_bin
+from fakes import BagOfWordsEncoder
 
-from agent.fakes import BagOfWordsEncoder
 from rubrics import polarity, quantities
 from rubrics.bank import load_bank
 from rubrics.grade import MAX_GRADED_CHARS

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from fakes import EchoInterviewer
 
 from agent.config import SessionConfig
-from agent.fakes import EchoInterviewer
 from agent.personas import PERSONAS, simulate
 
 pytestmark = pytest.mark.slow

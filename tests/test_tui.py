@@ -7,9 +7,8 @@ import asyncio
 import threading
 
 import pytest
+from fakes import EchoInterviewer
 from helpers import SIZE, settle, start, wait_until, where
-
-from agent.fakes import EchoInterviewer
 
 pytestmark = pytest.mark.slow
 

@@ -11,11 +11,11 @@ import threading
 from collections.abc import Iterator, Sequence
 
 import pytest
+from fakes import BagOfWordsEncoder
 from helpers import ScriptedGrader, make_bank
 
 from agent.config import SessionConfig
 from agent.engine import Interview, closing_remark
-from agent.fakes import BagOfWordsEncoder
 from agent.llm import generation_threads
 from agent.voice import NOT_ASKED, STOPPED, Context, Voice, check_reaction, first_sentence
 

@@ -1,4 +1,4 @@
-"""Stand-in chat models for tests, the persona simulator and the TUI's pilot tests.
+"""Stand-in chat models and encoders for the tests and their TUI pilots (never shipped).
 
 They honour the :class:`agent.llm.ChatModel` protocol (streaming, stop strings, cancel)
 so the engine runs exactly as it does with a real model, only deterministically and
