@@ -12,9 +12,9 @@ with a schema version; :func:`from_json` reads it back into the same :class:`Ses
 from __future__ import annotations
 
 import json
-import time
 from typing import TYPE_CHECKING, Any
 
+from agent.present import when as format_when
 from agent.record import SessionRecord
 from agent.verdict import verdict
 from core.errors import DataError
@@ -59,7 +59,7 @@ def _fence(text: str) -> str:
 def to_markdown(record: SessionRecord, bank: Bank | None = None, passages: dict[str, str] | None = None) -> str:
     """The readable transcript.  ``bank`` adds reference answers, ``passages`` (id -> text) the primer."""
     c = record.config
-    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(record.started_at))
+    when = format_when(record.started_at)
     lines = [
         f"# viva interview, {when}",
         "",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -50,6 +49,8 @@ def _store():
 
 
 def run_history(args: argparse.Namespace) -> int:
+    from agent.present import when as format_when
+
     rows = _store().list(limit=args.n or None)
     if args.json:
         print(json.dumps([r.to_dict() for r in rows], indent=2))
@@ -59,7 +60,7 @@ def run_history(args: argparse.Namespace) -> int:
         return 0
     print(f"{'id':<12}  {'date':<16}  {'track':<17}  {'level':<6}  {'score':>5}  {'min':>4}  {'status':<9}  topics")
     for r in rows:
-        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(r.started_at))
+        when = format_when(r.started_at)
         score = f"{r.overall:.1f}" if r.overall is not None else "-"
         print(
             f"{r.id:<12}  {when:<16}  {r.track:<17}  {r.level:<6}  {score:>5}  "
