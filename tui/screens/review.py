@@ -26,19 +26,11 @@ if TYPE_CHECKING:
 
 
 def export_record(record: SessionRecord) -> list[Path]:
-    """Write Markdown and JSON exports into the data dir's exports folder."""
-    from agent.export import to_json, to_markdown
+    """Write Markdown and JSON exports into the data dir's exports folder (:func:`agent.export.write_exports`)."""
+    from agent.export import write_exports
     from core.paths import data_dir
-    from knowledge.corpus import load_corpus
-    from rubrics.bank import load_bank
 
-    out = data_dir() / "exports"
-    out.mkdir(parents=True, exist_ok=True)
-    md, js = out / f"viva-{record.id}.md", out / f"viva-{record.id}.json"
-    passages = {p.id: p.text for p in load_corpus(include_notes=True).passages}
-    md.write_text(to_markdown(record, load_bank(), passages), encoding="utf-8")
-    js.write_text(to_json(record) + "\n", encoding="utf-8")
-    return [md, js]
+    return write_exports(record, data_dir() / "exports")
 
 
 def highlighted(answer: str, grade: Grade) -> Text:

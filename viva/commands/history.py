@@ -6,10 +6,6 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from agent.record import SessionRecord
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -69,25 +65,17 @@ def run_history(args: argparse.Namespace) -> int:
     return 0
 
 
-def _markdown(record: SessionRecord) -> str:
-    from agent.export import to_markdown
-    from knowledge.corpus import load_corpus
-    from rubrics.bank import load_bank
-
-    passages = {p.id: p.text for p in load_corpus(include_notes=True).passages}
-    return to_markdown(record, load_bank(), passages)
-
-
 def run_show(args: argparse.Namespace) -> int:
-    print(_markdown(_store().load(args.id)), end="")
+    from agent.export import export_text
+
+    print(export_text(_store().load(args.id), "md"), end="")
     return 0
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from agent.export import to_json
+    from agent.export import export_text
 
-    record = _store().load(args.id)
-    text = to_json(record) + "\n" if args.format == "json" else _markdown(record)
+    text = export_text(_store().load(args.id), args.format)
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
         print(f"wrote {args.output}", file=sys.stderr)
