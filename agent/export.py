@@ -105,10 +105,9 @@ def to_markdown(record: SessionRecord, bank: Bank | None = None, passages: dict[
             lines += [f"- not asked this turn: {p.text}" for p in v.not_asked]
             lines += [f"- wrong: \"{_inline(w.said)}\" - {w.claim}; in fact: {w.truth}" for w in v.wrong]
         lines += ["", f"*Next:* {t.decision.action}: {t.decision.reason}"]
-        if bank is not None and q.topic in bank.topics:
-            rung = next((r for r in bank.topic(q.topic).rungs if r.id == q.rung), None)
-            if rung is not None:
-                lines += ["", f"**A strong answer says:** {rung.reference}"]
+        rung = bank.find_rung(q.topic, q.rung) if bank is not None else None
+        if rung is not None:
+            lines += ["", f"**A strong answer says:** {rung.reference}"]
         if q.passage and q.passage in passages:
             lines += ["", f"**Primer ({q.passage}):** " + " ".join(passages[q.passage].split())]
     if record.closing:

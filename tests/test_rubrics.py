@@ -349,3 +349,12 @@ def test_the_stopword_lists_are_what_grading_was_calibrated_on() -> None:
     assert set(spoken.STOPWORDS) == SPOKEN_STOPWORDS
     assert set(polarity.STOPWORDS) == POLARITY_STOPWORDS
     assert not polarity.STOPWORDS & polarity.NEGATORS  # a negator is never dropped as a filler word
+
+
+def test_find_rung_is_rung_or_none() -> None:
+    bank = load_bank()
+    topic = next(iter(bank))
+    first = topic.rungs[0]
+    assert bank.find_rung(topic.topic, first.id) is bank.rung(f"{topic.topic}:{first.id}")[1]
+    assert bank.find_rung(topic.topic, "no-such-rung") is None
+    assert bank.find_rung("no-such-topic", first.id) is None

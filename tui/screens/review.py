@@ -143,7 +143,7 @@ class ReviewScreen(VivaScreen[None]):
                 )
                 continue
             shown[key] = t.index
-            rung = next((x for x in bank.topic(q.topic).rungs if x.id == q.rung), None) if q.topic in bank.topics else None
+            rung = bank.find_rung(q.topic, q.rung)
             if rung is not None:
                 yield Static(Text("A strong answer: ", style="bold") + Text(rung.reference), classes="turn-ref")
             if q.passage and q.passage in passages:
@@ -174,7 +174,7 @@ class ReviewScreen(VivaScreen[None]):
         turn = self.record.turns[self.current]
         q = turn.question
         bank = self._bank or components.bank
-        rung = next((x for x in bank.topic(q.topic).rungs if x.id == q.rung), None) if q.topic in bank.topics else None
+        rung = bank.find_rung(q.topic, q.rung)
         if rung is None:
             self.notify("That question's rung is no longer in the bank.", severity="warning")
             return
