@@ -7,14 +7,19 @@ passage the question drew on.  Control characters in any of it (an ESC in an ans
 could rewrite the terminal that shows the file, or ``viva show``'s output) appear as
 visible escapes (:func:`core.terminal.visible`).  JSON is the complete record, byte-exact,
 with a schema version; :func:`from_json` reads it back into the same :class:`SessionRecord`.
+
+This is the one module that builds exports and writes export files: ``viva show`` and
+``viva export`` (:mod:`viva.commands.history`) and the app's export key (the review and
+history screens) all call it.
 """
 
 from __future__ import annotations
 
 import json
-import time
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
 
+from agent.present import when as format_when
 from agent.record import SessionRecord
 from agent.verdict import verdict
 from core.errors import DataError
@@ -59,7 +64,7 @@ def _fence(text: str) -> str:
 def to_markdown(record: SessionRecord, bank: Bank | None = None, passages: dict[str, str] | None = None) -> str:
     """The readable transcript.  ``bank`` adds reference answers, ``passages`` (id -> text) the primer."""
     c = record.config
-    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(record.started_at))
+    when = format_when(record.started_at)
     lines = [
         f"# viva interview, {when}",
         "",
@@ -100,10 +105,9 @@ def to_markdown(record: SessionRecord, bank: Bank | None = None, passages: dict[
             lines += [f"- not asked this turn: {p.text}" for p in v.not_asked]
             lines += [f"- wrong: \"{_inline(w.said)}\" - {w.claim}; in fact: {w.truth}" for w in v.wrong]
         lines += ["", f"*Next:* {t.decision.action}: {t.decision.reason}"]
-        if bank is not None and q.topic in bank.topics:
-            rung = next((r for r in bank.topic(q.topic).rungs if r.id == q.rung), None)
-            if rung is not None:
-                lines += ["", f"**A strong answer says:** {rung.reference}"]
+        rung = bank.find_rung(q.topic, q.rung) if bank is not None else None
+        if rung is not None:
+            lines += ["", f"**A strong answer says:** {rung.reference}"]
         if q.passage and q.passage in passages:
             lines += ["", f"**Primer ({q.passage}):** " + " ".join(passages[q.passage].split())]
     if record.closing:
@@ -115,3 +119,35 @@ def to_markdown(record: SessionRecord, bank: Bank | None = None, passages: dict[
 
 def _inline(text: str) -> str:
     return " ".join(text.split()).replace('"', "'")
+
+
+def references() -> tuple[Bank, dict[str, str]]:
+    """The bank and the primer passages (id -> text) a Markdown export quotes; loading takes seconds."""
+    from knowledge.corpus import load_corpus
+    from rubrics.bank import load_bank
+
+    return load_bank(), {p.id: p.text for p in load_corpus(include_notes=True).passages}
+
+
+def export_text(
+    record: SessionRecord, fmt: Literal["md", "json"], bank: Bank | None = None, passages: dict[str, str] | None = None
+) -> str:
+    """The file's whole text: JSON with a final newline, or the Markdown transcript (references loaded if not given)."""
+    if fmt == "json":
+        return to_json(record) + "\n"
+    if bank is None or passages is None:
+        loaded_bank, loaded_passages = references()
+        bank = bank if bank is not None else loaded_bank
+        passages = passages if passages is not None else loaded_passages
+    return to_markdown(record, bank, passages)
+
+
+def write_exports(
+    record: SessionRecord, directory: Path, bank: Bank | None = None, passages: dict[str, str] | None = None
+) -> list[Path]:
+    """Write ``viva-<id>.md`` and ``viva-<id>.json`` into ``directory`` (made if missing); their paths."""
+    directory.mkdir(parents=True, exist_ok=True)
+    md, js = directory / f"viva-{record.id}.md", directory / f"viva-{record.id}.json"
+    md.write_text(export_text(record, "md", bank, passages), encoding="utf-8")
+    js.write_text(export_text(record, "json"), encoding="utf-8")
+    return [md, js]

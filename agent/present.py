@@ -60,6 +60,7 @@ def track_level(track: str, level: str) -> str:
 
 
 def when(ts: float) -> str:
+    """A timestamp as every screen, transcript and listing shows it: "2026-12-02 17:42" (local time)."""
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts))
 
 

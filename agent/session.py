@@ -39,6 +39,7 @@ def load_components(
     embedder: str | None = None,
     progress: Callable[[str], None] = lambda step: None,
     chat_model: ChatModel | None = None,  # a ready one (tests, the TUI's fake) instead of loading one
+    bank: Callable[[], Bank] | None = None,  # where the bank comes from (the app's, loaded once) instead of parsing it
 ) -> Components:
     """Load everything; ``llm='none'`` skips the LLM and uses the rubric's own wording."""
     from core.models import check_model_sources, ensure_offline
@@ -49,7 +50,7 @@ def load_components(
     progress("rubrics")
     from rubrics.bank import load_bank
 
-    bank = load_bank()
+    questions = (bank or load_bank)()
     progress("embedder")
     from core.embedding import Embedder
 
@@ -71,7 +72,7 @@ def load_components(
 
         chat_model = TransformersChatModel.load(llm)
     progress("ready")
-    return Components(bank, grader, retriever, Voice(chat_model, encoder))
+    return Components(questions, grader, retriever, Voice(chat_model, encoder))
 
 
 def build_interview(

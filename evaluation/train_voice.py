@@ -112,9 +112,7 @@ def examples(held_out: set[str]) -> list[tuple[str, str, str]]:
             if ref in held_out or kind not in {"strong", "partial", "rambling", "misconception"}:
                 continue
             topic, _, rid = ref.partition(":")
-            if topic not in bank.topics:
-                continue
-            rung = next((r for r in bank.topic(topic).rungs if r.id == rid), None)
+            rung = bank.find_rung(topic, rid)
             if rung is None:
                 continue
             answer = " ".join(str(row["answer"]).split())

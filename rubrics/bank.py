@@ -108,15 +108,21 @@ class Bank:
         except KeyError:
             raise DataError(f"unknown topic '{topic_id}' (see `viva rubrics list`)") from None
 
+    def find_rung(self, topic_id: str, rung_id: str) -> Rung | None:
+        """The rung ``rung_id`` of ``topic_id``, or None if the bank has no such topic or rung
+        (a stored session can name a rung a later bank no longer has)."""
+        topic = self.topics.get(topic_id)
+        return next((r for r in topic.rungs if r.id == rung_id), None) if topic is not None else None
+
     def rung(self, ref: str) -> tuple[Topic, Rung]:
         """Look up ``TOPIC`` (its first rung) or ``TOPIC:RUNG``."""
         topic_id, _, rung_id = ref.partition(":")
         topic = self.topic(topic_id)
         if not rung_id:
             return topic, topic.ladder()[0]
-        for rung in topic.rungs:
-            if rung.id == rung_id:
-                return topic, rung
+        rung = self.find_rung(topic_id, rung_id)
+        if rung is not None:
+            return topic, rung
         known = ", ".join(r.id for r in topic.rungs)
         raise DataError(f"topic '{topic_id}' has no rung '{rung_id}' (it has: {known})")
 

@@ -24,6 +24,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from rubrics import stopwords
+
 _WORD = re.compile(r"[a-z0-9]+(?:['\u2019][a-z]+)?|[.,;:!?]")
 _CONTRACTIONS = {
     "can't": ("can", "not"), "cannot": ("can", "not"), "won't": ("will", "not"), "shan't": ("shall", "not"),
@@ -68,16 +70,7 @@ DISAVOWALS = (
     "it's tempting to", "tempting to think", "used to think", "not the case", "isn't the case", "a classic error",
     "common error",
 )
-STOPWORDS = frozenset({
-    "a", "an", "the", "and", "or", "so", "if", "of", "to", "in", "at", "by", "for", "from", "is", "are", "was",
-    "were", "be", "been", "being", "it", "its", "it's", "this", "that", "these", "those", "there", "what", "why", "how",
-    "when", "which", "who", "does", "do", "did", "you", "your", "i", "we", "they", "them", "as", "into", "than",
-    "then", "can", "could", "would", "should", "will", "about", "just", "has", "have", "had", "each", "every", "also",
-    "very", "really", "like", "um", "uh", "basically", "actually", "get", "gets", "got", "one", "thing",
-    "things", "way", "kind", "sort", "mean", "know", "think", "say", "said", "well", "yeah", "okay", "right",
-    "much", "many", "some", "any", "only", "even", "because", "but", "while", "where", "here", "my", "our", "their",
-    "his", "her", "he", "she", "me", "us", "own", "make", "makes", "made", "use", "used", "uses", "using",
-})
+STOPWORDS = stopwords.POLARITY  # not a claim's content; negators kept (rubrics/stopwords.py: why it differs)
 
 
 def words(text: str) -> list[str]:

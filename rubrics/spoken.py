@@ -22,6 +22,8 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
+from rubrics import stopwords
+
 MAX_WINDOWS = 160
 SMALL_BUDGET = 48
 WINDOW_WORDS = 14
@@ -184,12 +186,7 @@ def _slide(toks: list[Token], size: int, stride: int | None = None) -> list[list
     return [w for w in out if w]
 
 
-STOPWORDS = {
-    "a", "an", "the", "and", "or", "but", "so", "if", "of", "to", "in", "on", "at", "by", "for", "with", "from",
-    "is", "are", "was", "were", "be", "been", "it", "its", "it's", "this", "that", "these", "those", "there",
-    "what", "why", "how", "when", "which", "who", "does", "do", "did", "you", "your", "i", "we", "they", "them",
-    "as", "into", "than", "then", "can", "could", "would", "should", "will", "about", "just", "not", "no",
-}
+STOPWORDS = stopwords.SPOKEN  # the question words an echo may repeat (rubrics/stopwords.py: why it differs)
 
 
 @lru_cache(maxsize=512)

@@ -319,3 +319,42 @@ def test_grade_command_errors_are_clear() -> None:
     assert bad_rung.returncode == 2 and "has no rung 'nope'" in bad_rung.stderr
     lonely = run_viva("grade", "--question", "Q?", "answer")
     assert lonely.returncode != 0
+
+
+# The two stopword lists grading uses, word for word as they were calibrated: changing either
+# moves scores (spoken: which question words an answer may echo; polarity: which words count as
+# a claim's content).  They differ on purpose; rubrics/words.py says why.
+SPOKEN_STOPWORDS = {
+    "a", "about", "an", "and", "are", "as", "at", "be", "been", "but", "by", "can", "could", "did", "do", "does",
+    "for", "from", "how", "i", "if", "in", "into", "is", "it", "it's", "its", "just", "no", "not", "of", "on", "or",
+    "should", "so", "than", "that", "the", "them", "then", "there", "these", "they", "this", "those", "to", "was",
+    "we", "were", "what", "when", "which", "who", "why", "will", "with", "would", "you", "your",
+}
+POLARITY_STOPWORDS = {
+    "a", "about", "actually", "also", "an", "and", "any", "are", "as", "at", "basically", "be", "because", "been",
+    "being", "but", "by", "can", "could", "did", "do", "does", "each", "even", "every", "for", "from", "get", "gets",
+    "got", "had", "has", "have", "he", "her", "here", "his", "how", "i", "if", "in", "into", "is", "it", "it's",
+    "its", "just", "kind", "know", "like", "made", "make", "makes", "many", "me", "mean", "much", "my", "of", "okay",
+    "one", "only", "or", "our", "own", "really", "right", "said", "say", "she", "should", "so", "some", "sort",
+    "than", "that", "the", "their", "them", "then", "there", "these", "they", "thing", "things", "think", "this",
+    "those", "to", "uh", "um", "us", "use", "used", "uses", "using", "very", "was", "way", "we", "well", "were",
+    "what", "when", "where", "which", "while", "who", "why", "will", "would", "yeah", "you", "your",
+}
+
+
+def test_the_stopword_lists_are_what_grading_was_calibrated_on() -> None:
+    from rubrics import polarity, spoken
+
+    assert len(SPOKEN_STOPWORDS) == 59 and len(POLARITY_STOPWORDS) == 114
+    assert set(spoken.STOPWORDS) == SPOKEN_STOPWORDS
+    assert set(polarity.STOPWORDS) == POLARITY_STOPWORDS
+    assert not polarity.STOPWORDS & polarity.NEGATORS  # a negator is never dropped as a filler word
+
+
+def test_find_rung_is_rung_or_none() -> None:
+    bank = load_bank()
+    topic = next(iter(bank))
+    first = topic.rungs[0]
+    assert bank.find_rung(topic.topic, first.id) is bank.rung(f"{topic.topic}:{first.id}")[1]
+    assert bank.find_rung(topic.topic, "no-such-rung") is None
+    assert bank.find_rung("no-such-topic", first.id) is None

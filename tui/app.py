@@ -10,6 +10,7 @@ what is loading.  Screens talk to the headless engine (:mod:`agent`) exactly as
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,9 @@ from tui.screens.setup import SetupScreen
 if TYPE_CHECKING:  # agent.session imports the engine; the store is opened on first use
     from agent.session import Components
     from agent.store import Store
+    from knowledge.corpus import Corpus
+    from knowledge.passages import Passage
+    from rubrics.bank import Bank
 
 
 class VivaApp(App[None]):
@@ -59,6 +63,9 @@ class VivaApp(App[None]):
         self.load_error: str | None = None
         self._load_models = load_models and components is None
         self._store: Store | None = None
+        self._bank: Bank | None = None  # the bank and the primer read before the components are loaded
+        self._corpus: Corpus | None = None
+        self._reading = threading.Lock()  # screens' workers and the models' worker ask at once
         if components is not None:
             self.loading = "ready"
 
@@ -81,7 +88,9 @@ class VivaApp(App[None]):
                 self.call_from_thread(setattr, self, "loading", step)
 
         try:
-            components = load_components(self.llm_source, self.embedder_source, progress, chat_model=self.chat_model)
+            components = load_components(
+                self.llm_source, self.embedder_source, progress, chat_model=self.chat_model, bank=self.question_bank
+            )
         except VivaError as err:
             self.load_error = str(err)
             self.call_from_thread(setattr, self, "loading", "failed")
@@ -100,6 +109,33 @@ class VivaApp(App[None]):
 
             self._store = Store.open()
         return self._store
+
+    def question_bank(self) -> Bank:
+        """The question bank: the loaded components' own, else read once and kept (callable from any thread).
+
+        Setup's topic list and the models' worker both ask for it at start-up; it is parsed once.
+        """
+        if self.components is not None:
+            return self.components.bank
+        with self._reading:
+            if self._bank is None:
+                from rubrics.bank import load_bank
+
+                self._bank = load_bank()
+            return self._bank
+
+    def primer_passages(self) -> dict[str, Passage]:
+        """The primer's passages by id (notes included): the retriever's corpus, else read once and kept."""
+        if self.components is not None:
+            corpus = self.components.retriever.corpus
+        else:
+            with self._reading:
+                if self._corpus is None:
+                    from knowledge.corpus import load_corpus
+
+                    self._corpus = load_corpus(include_notes=True)
+                corpus = self._corpus
+        return {p.id: p for p in corpus.passages}
 
     def settings(self) -> dict[str, Any]:
         from core.paths import data_dir

@@ -108,7 +108,7 @@ class HistoryScreen(VivaScreen[None]):
         if sid:
             from tui.screens.review import export_record
 
-            paths = export_record(self.app.store.load(sid))
+            paths = export_record(self.app, self.app.store.load(sid))
             self.notify("Exported to " + " and ".join(str(p) for p in paths), timeout=10)
 
     def action_delete(self) -> None:

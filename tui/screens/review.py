@@ -23,22 +23,17 @@ if TYPE_CHECKING:
     from knowledge.passages import Passage
     from rubrics.bank import Bank
     from rubrics.grade import Grade
+    from tui.app import VivaApp
 
 
-def export_record(record: SessionRecord) -> list[Path]:
-    """Write Markdown and JSON exports into the data dir's exports folder."""
-    from agent.export import to_json, to_markdown
+def export_record(app: VivaApp, record: SessionRecord) -> list[Path]:
+    """Write Markdown and JSON exports into the data dir's exports folder (:func:`agent.export.write_exports`),
+    quoting the bank and primer the app holds."""
+    from agent.export import write_exports
     from core.paths import data_dir
-    from knowledge.corpus import load_corpus
-    from rubrics.bank import load_bank
 
-    out = data_dir() / "exports"
-    out.mkdir(parents=True, exist_ok=True)
-    md, js = out / f"viva-{record.id}.md", out / f"viva-{record.id}.json"
-    passages = {p.id: p.text for p in load_corpus(include_notes=True).passages}
-    md.write_text(to_markdown(record, load_bank(), passages), encoding="utf-8")
-    js.write_text(to_json(record) + "\n", encoding="utf-8")
-    return [md, js]
+    passages = {pid: p.text for pid, p in app.primer_passages().items()}
+    return write_exports(record, data_dir() / "exports", app.question_bank(), passages)
 
 
 def highlighted(answer: str, grade: Grade) -> Text:
@@ -90,13 +85,9 @@ class ReviewScreen(VivaScreen[None]):
 
     @work(thread=True, exclusive=True, group="review")
     def load(self) -> None:
-        from knowledge.corpus import load_corpus
-        from rubrics.bank import load_bank
-
         record = self.record if self.record is not None else self.app.store.load(self._sid)
-        passages = {p.id: p for p in load_corpus(include_notes=True).passages}
-        components = self.app.components
-        bank = components.bank if components is not None else load_bank()
+        passages = self.app.primer_passages()
+        bank = self.app.question_bank()
         widgets = list(self._turns(record, bank, passages))
         self._bank = bank
         self.app.call_from_thread(self._show, record, widgets)
@@ -152,7 +143,7 @@ class ReviewScreen(VivaScreen[None]):
                 )
                 continue
             shown[key] = t.index
-            rung = next((x for x in bank.topic(q.topic).rungs if x.id == q.rung), None) if q.topic in bank.topics else None
+            rung = bank.find_rung(q.topic, q.rung)
             if rung is not None:
                 yield Static(Text("A strong answer: ", style="bold") + Text(rung.reference), classes="turn-ref")
             if q.passage and q.passage in passages:
@@ -183,7 +174,7 @@ class ReviewScreen(VivaScreen[None]):
         turn = self.record.turns[self.current]
         q = turn.question
         bank = self._bank or components.bank
-        rung = next((x for x in bank.topic(q.topic).rungs if x.id == q.rung), None) if q.topic in bank.topics else None
+        rung = bank.find_rung(q.topic, q.rung)
         if rung is None:
             self.notify("That question's rung is no longer in the bank.", severity="warning")
             return
@@ -194,5 +185,5 @@ class ReviewScreen(VivaScreen[None]):
     def action_export(self) -> None:
         if self.record is None:
             return
-        paths = export_record(self.record)
+        paths = export_record(self.app, self.record)
         self.notify("Exported to " + " and ".join(str(p) for p in paths), timeout=10)

@@ -119,10 +119,9 @@ class SetupScreen(VivaScreen[None]):
     @work(thread=True, exclusive=True, group="topics")
     def load_topics(self) -> None:
         from core.errors import VivaError
-        from rubrics.bank import load_bank
 
         try:
-            bank = load_bank()
+            bank = self.app.question_bank()  # the components' bank, or read once and kept by the app
         except VivaError as err:
             self.app.call_from_thread(self.app.notify, str(err), title="Question bank", severity="error", timeout=30)
             return

@@ -5,12 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from agent.record import SessionRecord
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -50,6 +45,8 @@ def _store():
 
 
 def run_history(args: argparse.Namespace) -> int:
+    from agent.present import when as format_when
+
     rows = _store().list(limit=args.n or None)
     if args.json:
         print(json.dumps([r.to_dict() for r in rows], indent=2))
@@ -59,7 +56,7 @@ def run_history(args: argparse.Namespace) -> int:
         return 0
     print(f"{'id':<12}  {'date':<16}  {'track':<17}  {'level':<6}  {'score':>5}  {'min':>4}  {'status':<9}  topics")
     for r in rows:
-        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(r.started_at))
+        when = format_when(r.started_at)
         score = f"{r.overall:.1f}" if r.overall is not None else "-"
         print(
             f"{r.id:<12}  {when:<16}  {r.track:<17}  {r.level:<6}  {score:>5}  "
@@ -68,25 +65,17 @@ def run_history(args: argparse.Namespace) -> int:
     return 0
 
 
-def _markdown(record: SessionRecord) -> str:
-    from agent.export import to_markdown
-    from knowledge.corpus import load_corpus
-    from rubrics.bank import load_bank
-
-    passages = {p.id: p.text for p in load_corpus(include_notes=True).passages}
-    return to_markdown(record, load_bank(), passages)
-
-
 def run_show(args: argparse.Namespace) -> int:
-    print(_markdown(_store().load(args.id)), end="")
+    from agent.export import export_text
+
+    print(export_text(_store().load(args.id), "md"), end="")
     return 0
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from agent.export import to_json
+    from agent.export import export_text
 
-    record = _store().load(args.id)
-    text = to_json(record) + "\n" if args.format == "json" else _markdown(record)
+    text = export_text(_store().load(args.id), args.format)
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
         print(f"wrote {args.output}", file=sys.stderr)
