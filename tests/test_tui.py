@@ -107,6 +107,34 @@ def test_markup_and_control_characters_render_and_store_unchanged(components) ->
     asyncio.run(run())
 
 
+def test_keys_typed_just_before_ctrl_s_are_all_in_the_answer(components) -> None:
+    """Seen in tmux on a loaded machine: a long answer typed fast and submitted at once lost
+    its last characters ("[/bold]" stored as "[/bol"): ctrl+s must wait its turn behind the
+    keys already typed, not jump the queue."""
+    from textual import events
+
+    from agent.store import Store
+
+    typed = "um so basically a pretrained encoder, fine-tuned. [bold]x[/bold] " * 3
+
+    async def run() -> None:
+        app = make_app(components)
+        async with app.run_test(size=SIZE) as pilot:
+            await start(pilot, topics="1")
+            screen = app.screen
+            n = len(screen.interview.record.turns)
+            # Every key queued at once, as a terminal delivers a burst; no wait between them.
+            for ch in typed:
+                app.post_message(events.Key(ch if ch != " " else "space", ch))
+            app.post_message(events.Key("ctrl+s", None))
+            await wait_until(pilot, lambda: len(screen.interview.record.turns) == n + 1)
+            await settle(pilot)
+            record = Store.open().load(screen.interview.record.id)
+            assert record.turns[n].answer == typed.strip() or record.turns[n].answer == typed
+
+    asyncio.run(run())
+
+
 def test_settings_are_remembered(components) -> None:
     from textual.widgets import Select
 

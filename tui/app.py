@@ -41,7 +41,7 @@ class VivaApp(App[None]):
         Binding("f1", "help", "Help", id="help", tooltip="Keys and what each screen does"),
         Binding("question_mark", "help", "Help", show=False, id="help-alt"),
         Binding("ctrl+t", "toggle_theme", "Theme", id="theme", tooltip="Switch light/dark"),
-        Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
+        Binding("ctrl+q", "quit", "Quit", id="quit"),
     ]
 
     loading: reactive[str] = reactive("starting")

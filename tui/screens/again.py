@@ -50,7 +50,7 @@ def compare(before: Verdict, after: Grade) -> Text:
 
 class AnswerAgainScreen(ModalScreen[None]):
     BINDINGS = [
-        Binding("ctrl+s", "grade", "Grade", id="grade-again", priority=True),
+        Binding("ctrl+s", "grade", "Grade", id="grade-again"),
         Binding("escape", "dismiss", "Close", id="close-again"),
     ]
 

@@ -96,7 +96,7 @@ class Countdown:
 
 class InterviewScreen(VivaScreen[None]):
     BINDINGS = [
-        Binding("ctrl+s", "submit", "Submit", id="submit", priority=True, tooltip="Submit your answer"),
+        Binding("ctrl+s", "submit", "Submit", id="submit", tooltip="Submit your answer"),
         Binding("f2", "hint", "Hint", id="hint", tooltip="A hint (costs a point on this answer)"),
         Binding("f3", "skip", "Skip", id="skip", tooltip="Skip this question (your draft is cleared)"),
         Binding("f4", "toggle_scores", "Scores", id="scores", tooltip="Show scores as you go, or only at the end"),
