@@ -135,6 +135,25 @@ def test_keys_typed_just_before_ctrl_s_are_all_in_the_answer(components) -> None
     asyncio.run(run())
 
 
+def test_ctrl_s_on_an_empty_box_says_so_and_keeps_the_question(components) -> None:
+    from tui.screens.interview import AnswerBox
+
+    async def run() -> None:
+        app = make_app(components)
+        async with app.run_test(size=SIZE) as pilot:
+            await start(pilot, topics="1")
+            screen = app.screen
+            asked = screen.interview.pending
+            screen.query_one(AnswerBox).text = "  \n "
+            await pilot.press("ctrl+s")
+            await settle(pilot)
+            assert screen.interview.record.turns == [] and screen.interview.pending is asked
+            assert screen.awaiting_answer
+            assert any("Nothing to submit" in str(n.message) for n in app._notifications)
+
+    asyncio.run(run())
+
+
 def test_settings_are_remembered(components) -> None:
     from textual.widgets import Select
 

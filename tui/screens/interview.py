@@ -297,6 +297,9 @@ class InterviewScreen(VivaScreen[None]):
             return
         box = self.query_one("#answer", AnswerBox)
         answer = box.text
+        if not answer.strip():  # an accidental ctrl+s would cost the question a zero
+            self.notify("Nothing to submit yet: type your answer (f3 skips the question).", severity="warning")
+            return
         box.clear()
         self._answered(CandidateMessage(answer), answer, skipped=False)
 
