@@ -99,11 +99,23 @@ def _content_stems(ws: list[str]) -> set[str]:
     return {stem(w) for w in ws if w.isalnum() and w not in STOPWORDS and w not in NEGATORS}
 
 
+_COPULAS = frozenset({"is", "are", "was", "were", "be", "been", "it's", "that's", "s", "does", "do", "did"})
+
+
+def _rejects_a_choice(ws: list[str], i: int) -> bool:
+    """ "..., not an LSTM from scratch": a negator before an indefinite article, not after a
+    copula, turns down an alternative; it denies nothing that is said about that thing
+    ("dropout is not a permanent removal" still denies, after "is")."""
+    return i + 1 < len(ws) and ws[i + 1] in {"a", "an"} and (i == 0 or ws[i - 1] not in _COPULAS)
+
+
 def _negated_stems(ws: list[str], shared: set[str]) -> int:
     """How many negators in ``ws`` scope over a word in ``shared`` ("not always" counts too)."""
     count = 0
     for i, w in enumerate(ws):
         if w not in NEGATORS:
+            continue
+        if _rejects_a_choice(ws, i):
             continue
         for nxt in ws[i + 1 : i + 1 + SCOPE]:
             if nxt in _CLAUSE_BREAK:
@@ -112,6 +124,30 @@ def _negated_stems(ws: list[str], shared: set[str]) -> int:
                 count += 1
                 break
     return count
+
+
+# Words that open the part of a statement it contrasts itself with.  "while" counts only
+# before a noun phrase ("while an LSTM relays"), not as time ("while training").
+_FOIL_MARKERS = frozenset({"whereas", "unlike", "than", "versus", "vs", "instead", "rather"})
+_DETERMINERS = frozenset({"a", "an", "the", "its", "their", "this", "that", "these", "those", "it", "they", "other"})
+
+
+def foil_stems(ws: list[str]) -> set[str]:
+    """Content stems that a statement names only as its contrast, after "whereas", "unlike",
+    "rather than", "while a ..." up to the clause's end, and nowhere before the marker."""
+    foil: set[str] = set()
+    asserted: set[str] = set()
+    in_foil = False
+    for i, w in enumerate(ws):
+        if w in _FOIL_MARKERS or (w == "while" and i + 1 < len(ws) and ws[i + 1] in _DETERMINERS):
+            in_foil = True
+            continue
+        if w in {".", ";", "!", "?"}:
+            in_foil = False
+            continue
+        if w.isalnum() and w not in STOPWORDS and w not in NEGATORS:
+            (foil if in_foil else asserted).add(stem(w))
+    return foil - asserted
 
 
 @dataclass(frozen=True)
@@ -148,7 +184,10 @@ def compare(window: str, statement: str, disavowal: bool = True) -> Polarity:
     swapped |= {stem(a) for w_word in wset & ANTONYMS.keys() for a in ANTONYMS[w_word] & sset}
     reasons: list[str] = []
     flips = 0
-    neg_w, neg_s = _negated_stems(ww, shared | swapped), _negated_stems(sw, shared | swapped)
+    # What the statement sets itself against ("..., while an LSTM relays ...", "unlike a
+    # CNN"): rejecting that foil ("not an LSTM from scratch") agrees with the statement.
+    claim = (shared | swapped) - foil_stems(sw)
+    neg_w, neg_s = _negated_stems(ww, claim), _negated_stems(sw, claim)
     # "used only during training" is "not used at inference": a restrictive "only"
     # makes a negation on the other side compatible, so it does not count.
     restrictive = "only" in ww or "only" in sw or "just" in sw

@@ -32,10 +32,34 @@ from rubrics.schema import adhoc_rung
         ("a bigger batch means fewer updates per epoch", "A bigger batch means fewer updates per epoch.", False),
         # A restrictive "only" makes a negation on the other side compatible.
         ("dropout is not used at inference", "Dropout is used only during training.", False),
+        # Rejecting what the statement contrasts itself with agrees with it ...
+        (
+            "i'd fine-tune a pretrained encoder, not an lstm from scratch",
+            "Attention links distant words in one step, while an LSTM relays information through many sequential updates.",
+            False,
+        ),
+        ("a cnn is not what i'd use here", "Unlike a CNN, a transformer attends to every token.", False),
+        ("an lstm, not a transformer, forgets the start of a long text", "An LSTM forgets the start of a long text.", False),
+        ("dropout is not a permanent removal of neurons", "Dropout is a permanent removal of neurons.", True),
+        # ... but "while" as time is no contrast.
+        ("you don't keep it on while training", "Dropout stays on while training.", True),
     ],
 )
 def test_polarity(window: str, statement: str, opposite: bool) -> None:
     assert polarity.compare(window, statement, disavowal=False).opposite is opposite
+
+
+@pytest.mark.slow
+def test_turning_down_the_foil_a_key_point_contrasts_with_is_no_contradiction(grader, bank) -> None:
+    """Seen in the TUI: "not an LSTM from scratch" was read as denying "..., while an LSTM relays ..."."""
+    _, rung = bank.rung("transformer-families:pick-for-task")
+    g = grader.grade(
+        rung,
+        "um so I'd start with a pretrained encoder like BERT and fine-tune it, not an LSTM from scratch, because 20k "
+        "tickets is not much data and the pretrained model already knows language.",
+    )
+    assert not g.contradictions, g.contradictions
+    assert "pretraining-transfer" in {p.id for p in g.hits}
 
 
 def test_disavowal_turns_a_named_belief_around_only_when_asked() -> None:
