@@ -362,7 +362,7 @@ def test_after_each_submit_the_newest_interviewer_message_is_fully_visible(compo
             screen = app.screen
             await pilot.pause()
             assert fully_visible(screen)
-            for text in [long_answer, "not sure", long_answer, "", "it normalises activations"]:
+            for text in [long_answer, "not sure", long_answer, "um", "it normalises activations"]:
                 if app.screen is not screen or screen.interview.done:
                     break
                 await answer(pilot, text)
