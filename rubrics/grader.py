@@ -199,7 +199,9 @@ class Embedded:
 
 _DONT_KNOW = re.compile(
     r"\b(i\s*(do\s*n[o']?t|dont|really\s+don'?t)\s+know|no\s+idea|not\s+sure|i'?m\s+not\s+familiar|never\s+(heard|used|worked)"
-    r"|can'?t\s+remember|don'?t\s+remember|haven'?t\s+(worked|used|seen|done)|no\s+clue|pass\b|skip\b|i\s+forget|i\s+forgot|blank)",
+    r"|can'?t\s+remember|don'?t\s+remember|haven'?t\s+(worked|used|seen|done)|no\s+clue|pass\b|skip\b|i\s+forget|i\s+forgot|blank"
+    r"|i\s+(\w+\s+)?(could\s*n[o']?t|can'?t|cannot)\s+(really\s+)?(tell\s+you|say|explain)|out\s+of\s+my\s+depth"
+    r"|no\s+experience\s+with)",
     re.IGNORECASE,
 )
 _ALREADY_SAID = re.compile(
@@ -324,7 +326,7 @@ class Grader:
         restating = ((q_sim >= p.restate) & (q_sim >= point_sim.max(axis=1))) | (echo >= p.echo)
 
         self._prefetch(rung, rv, texts, point_sim, wv, restating, answer)
-        beliefs = self._belief_candidates(rung, rv, wv, texts, point_sim, q_sim, restating)
+        beliefs = self._belief_candidates(rung, rv, wv, texts, point_sim, q_sim, restating, answer, ws)
         if collect is not None:
             collect.extend(("belief", mc.id, x) for _, mc, _, x in beliefs)
         found, rejected, blocked, belief_max = self._misconceptions(rung, ws, beliefs, answer)
@@ -449,9 +451,14 @@ class Grader:
 
     def _belief_candidates(
         self, rung: Rung, rv: _RungVectors, wv: np.ndarray, texts: list[str], point_sim: np.ndarray, q_sim: np.ndarray,
-        restating: np.ndarray,
+        restating: np.ndarray, answer: str, ws: Sequence[Window],
     ) -> list[tuple[int, Any, int, list[float]]]:
-        """(misconception index, misconception, window, features) for each window near a misconception."""
+        """(misconception index, misconception, window, features) for each window near a misconception.
+
+        The direction checks read the window's whole clause: a window cut at "so a really high
+        training accuracy on its" would miss the "own doesn't mean the model is any good" that
+        rejects the belief it matched.
+        """
         if not rung.misconceptions:
             return []
         mis_sim = wv @ rv.mis.T
@@ -462,7 +469,8 @@ class Grader:
             for w in self._near(mis_sim[:, m], ~restating):
                 jb, jc = self._entails([(texts[w], mc.text), (texts[w], mc.correction)])
                 c = BeliefInput(float(mis_sim[w, m]), float(corr_sim[w, m]), float(best_point[w]), float(q_sim[w]), jb, jc)
-                out.append((m, mc, int(w), belief_features(texts[w], mc.text, mc.correction, c)))
+                clause = _in_clause(answer, ws[w].start, ws[w].end)
+                out.append((m, mc, int(w), belief_features(clause, mc.text, mc.correction, c)))
         return out
 
     TOP_WINDOWS = 2  # windows per key point the judge reads
@@ -713,6 +721,20 @@ def _with_left_context(answer: str, start: int, end: int) -> str:
         head = head[stops[-1].end() :]
     words = head.split()[-_LEFT_WORDS:]
     return " ".join([*words, answer[start:end]])
+
+
+_RIGHT_WORDS = 12
+
+
+def _in_clause(answer: str, start: int, end: int) -> str:
+    """A window with its left context (:func:`_with_left_context`) and the rest of its
+    sentence, at most a dozen words: where a belief's rejection often comes after it
+    ("... on its own doesn't mean the model is any good")."""
+    tail = answer[end : end + 120]
+    stop = _SENTENCE_STOP.search(tail)
+    if stop:
+        tail = tail[: stop.start() + 1]
+    return " ".join([_with_left_context(answer, start, end), *tail.split()[:_RIGHT_WORDS]])
 
 
 def _missed(kp: KeyPoint, focus: Focus = RUNG) -> PointResult:

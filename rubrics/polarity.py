@@ -61,14 +61,20 @@ for _a, _b in _ANTONYM_PAIRS:
     ANTONYMS[_a] = ANTONYMS.get(_a, frozenset()) | {_b}
     ANTONYMS[_b] = ANTONYMS.get(_b, frozenset()) | {_a}
 
-# Phrases with which a speaker names a belief to reject it.
+# Phrases with which a speaker names a belief to reject it, as people say them aloud
+# ("I'd push back on the idea that ...", "true on paper, but not in practice").  They are
+# matched on :func:`words`, which spells "isn't" as "is not": see ``_DISAVOWAL``.
 DISAVOWALS = (
     "people think", "people assume", "people believe", "people say", "some people think", "a lot of people think",
-    "common misconception", "misconception", "myth", "it's a myth", "classic bug", "classic mistake", "common mistake",
-    "common bug", "a bug", "a mistake", "pitfall", "not true", "isn't true", "is wrong", "it's wrong", "that's wrong",
-    "is false", "the trap", "a trap", "don't fall for", "contrary to", "naive view", "you'd think", "you might think",
+    "people often think", "folks think", "everyone thinks", "common misconception", "misconception", "myth",
+    "it's a myth", "classic bug", "classic mistake", "common mistake", "common bug", "a bug", "a mistake", "pitfall",
+    "not true", "isn't true", "is wrong", "it's wrong", "that's wrong", "is false", "the trap", "a trap",
+    "don't fall for", "contrary to", "naive view", "you'd think", "you might think", "you would think",
     "it's tempting to", "tempting to think", "used to think", "not the case", "isn't the case", "a classic error",
-    "common error",
+    "common error", "push back on", "the idea that", "the claim that", "the argument that", "the notion that",
+    "the belief that", "does not hold up", "doesn't hold up", "not in practice", "on paper", "no longer true",
+    "not true anymore", "misleading", "it's not that", "doesn't mean", "does not mean", "wishful thinking",
+    "a red flag", "an anti-pattern", "anti pattern", "overrated",
 )
 STOPWORDS = stopwords.POLARITY  # not a claim's content; negators kept (rubrics/stopwords.py: why it differs)
 
@@ -109,21 +115,59 @@ def _rejects_a_choice(ws: list[str], i: int) -> bool:
     return i + 1 < len(ws) and ws[i + 1] in {"a", "an"} and (i == 0 or ws[i - 1] not in _COPULAS)
 
 
-def _negated_stems(ws: list[str], shared: set[str]) -> int:
-    """How many negators in ``ws`` scope over a word in ``shared`` ("not always" counts too)."""
+# Negators that deny the noun phrase after them ("no communication", "without a mask"),
+# not the rest of the clause: their scope is short and ends at a comma.
+_DETERMINER_NEGATORS = frozenset({"no", "none", "nothing", "nobody", "nowhere", "without"})
+_DETERMINER_SCOPE = 3
+_AUXILIARIES = frozenset(
+    {"do", "does", "did", "is", "are", "was", "were", "can", "will", "would", "should", "could", "has", "have"}
+)
+
+
+def _elliptical(ws: list[str], i: int) -> bool:
+    """ "neural nets need it, trees don't", "... in one layer, it doesn't": an auxiliary and
+    a negator that end their clause deny the words before them.  The clause must be seen to
+    end: a window cut after "20k tickets is not" goes on "... much data"."""
+    return i > 0 and ws[i - 1] in _AUXILIARIES and i + 1 < len(ws) and ws[i + 1] in {",", ".", ";", "!", "?"}
+
+
+def _negated_stems(ws: list[str], shared: set[str], skip: frozenset[int] = frozenset()) -> int:
+    """How many negators in ``ws`` scope over a word in ``shared`` ("not always" counts too).
+
+    ``skip``: positions of negators that belong to a disavowal ("doesn't mean ...", "it's not
+    true that ..."), which is counted once as itself, not again as a negation.
+    """
     count = 0
     for i, w in enumerate(ws):
-        if w not in NEGATORS:
+        if w not in NEGATORS or i in skip:
             continue
-        if _rejects_a_choice(ws, i):
+        if _rejects_a_choice(ws, i) or (w == "nothing" and ws[i + 1 : i + 2] == ["like"]):
             continue
-        for nxt in ws[i + 1 : i + 1 + SCOPE]:
-            if nxt in _CLAUSE_BREAK:
+        if _elliptical(ws, i):
+            before = ws[max(0, i - 2 - SCOPE) : i - 1]
+            if any(stem(b) in shared for b in before if b.isalnum()):
+                count += 1
+            continue
+        determiner = w in _DETERMINER_NEGATORS
+        for nxt in ws[i + 1 : i + 1 + (_DETERMINER_SCOPE if determiner else SCOPE)]:
+            if nxt in _CLAUSE_BREAK or (determiner and nxt == ","):
                 break
             if stem(nxt) in shared:
                 count += 1
                 break
     return count
+
+
+_CONTEXT_WORDS = frozenset({"during", "at", "in", "for", "while", "when", "on", "inside", "before", "after", "within"})
+
+
+def _restrictive(ws: list[str]) -> bool:
+    """ "used only during training" is "not used at inference": an "only" or "just" that
+    limits where or when something holds makes a negation on the other side compatible.
+    ("can only help", "not only slower" limit nothing of the kind.)"""
+    return any(
+        w in {"only", "just"} and any(n in _CONTEXT_WORDS for n in ws[i + 1 : i + 3]) for i, w in enumerate(ws)
+    )
 
 
 # Words that open the part of a statement it contrasts itself with.  "while" counts only
@@ -187,11 +231,10 @@ def compare(window: str, statement: str, disavowal: bool = True) -> Polarity:
     # What the statement sets itself against ("..., while an LSTM relays ...", "unlike a
     # CNN"): rejecting that foil ("not an LSTM from scratch") agrees with the statement.
     claim = (shared | swapped) - foil_stems(sw)
-    neg_w, neg_s = _negated_stems(ww, claim), _negated_stems(sw, claim)
-    # "used only during training" is "not used at inference": a restrictive "only"
-    # makes a negation on the other side compatible, so it does not count.
-    restrictive = "only" in ww or "only" in sw or "just" in sw
-    if (neg_w - neg_s) % 2 and not restrictive:
+    w_disavows = disavowal and disavows(ww) and not disavows(sw)
+    neg_w = _negated_stems(ww, claim, _disavowal_negators(ww) if w_disavows else frozenset())
+    neg_s = _negated_stems(sw, claim)
+    if (neg_w - neg_s) % 2 and not (_restrictive(ww) or _restrictive(sw)):
         flips += 1
         reasons.append("negated" if neg_w > neg_s else "negation dropped")
     for s_word in sorted(sset & ANTONYMS.keys()):
@@ -202,13 +245,34 @@ def compare(window: str, statement: str, disavowal: bool = True) -> Polarity:
             flips += 1
             reasons.append(f"{opposite[0]!r} where it says {s_word!r}")
             break  # one antonym is enough; two would cancel by parity, wrongly
-    if disavowal and disavows(ww) and not disavows(sw):
+    if w_disavows:
         flips += 1
         reasons.append("names it to reject it")
     return Polarity(flips, tuple(reasons), len(shared - set(ANTONYMS)))
 
 
-_DISAVOWAL = re.compile(r"(?:^| )(?:" + "|".join(re.escape(d) for d in sorted(DISAVOWALS, key=len, reverse=True)) + r")(?: |$)")
+# Spelled the way :func:`words` spells an answer ("isn't true" -> "is not true"), or a
+# phrase with a contraction could never match.
+_DISAVOWAL = re.compile(
+    r"(?:^| )(?:"
+    + "|".join(re.escape(d) for d in sorted({" ".join(words(d)) for d in DISAVOWALS}, key=len, reverse=True))
+    + r")(?: |$)"
+)
+
+
+def _disavowal_negators(ws: list[str]) -> frozenset[int]:
+    """Positions of the negators inside a disavowal's phrase ("does *not* mean", "*not* true"),
+    and of an elliptical denial after it ("the idea that X, it does*n't*"): the rejection is
+    one flip, however many negators say it."""
+    text = " ".join(ws)
+    starts = [0]
+    for w in ws:
+        starts.append(starts[-1] + len(w) + 1)
+    inside = set()
+    for m in _DISAVOWAL.finditer(text):
+        inside |= {i for i, st in enumerate(starts[:-1]) if m.start() <= st < m.end()}
+    inside |= {i for i, w in enumerate(ws) if w in NEGATORS and _elliptical(ws, i)}
+    return frozenset(i for i in inside if ws[i] in NEGATORS)
 
 
 def disavows(ws: list[str]) -> bool:
