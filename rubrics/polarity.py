@@ -72,8 +72,8 @@ DISAVOWALS = (
     "don't fall for", "contrary to", "naive view", "you'd think", "you might think", "you would think",
     "it's tempting to", "tempting to think", "used to think", "not the case", "isn't the case", "a classic error",
     "common error", "push back on", "the idea that", "the claim that", "the argument that", "the notion that",
-    "the belief that", "does not hold up", "doesn't hold up", "not in practice", "on paper", "no longer true",
-    "not true anymore", "misleading", "it's not that", "doesn't mean", "does not mean", "wishful thinking",
+    "the belief that", "doesn't hold up", "not in practice", "on paper", "no longer true",
+    "not true anymore", "misleading", "it's not that", "doesn't mean", "wishful thinking",
     "a red flag", "an anti-pattern", "anti pattern", "overrated",
 )
 STOPWORDS = stopwords.POLARITY  # not a claim's content; negators kept (rubrics/stopwords.py: why it differs)
