@@ -227,6 +227,8 @@ PARAM_GRID = {
     "lo": [0.30, 0.35, 0.40, 0.45],
     "hi": [0.60, 0.65, 0.70, 0.75],
     "penalty": [0.1, 0.2, 0.3],
+    "reject_bonus": [0.0, 0.05, 0.1, 0.15],
+    "mis_abs": [0.55, 0.62],  # with a fitted belief model: how close a rejection must be to count
     "gist_weight": [0.0, 0.15, 0.3],
     "gist_lo": [0.1, 0.2, 0.3],
     "gist_hi": [0.6, 0.7, 0.8],

@@ -50,7 +50,16 @@ from core.embedding import Encoder
 from rubrics import polarity, quantities
 from rubrics.grade import MAX_GRADED_CHARS, RUNG, ContradictionResult, Focus, Grade, MisconceptionResult, PointResult
 from rubrics.judge import Entailer
-from rubrics.learned import BELIEF_FEATURES, POINT_FEATURES, BeliefInput, Logistic, PointInput, belief_features, point_features
+from rubrics.learned import (
+    BELIEF_FEATURES,
+    POINT_FEATURES,
+    BeliefInput,
+    Logistic,
+    PointInput,
+    belief_features,
+    content_stems,
+    point_features,
+)
 from rubrics.schema import KeyPoint, Rung
 from rubrics.spoken import Window, content_words, echo_ratio, gist_text, windows
 
@@ -67,10 +76,16 @@ class GraderParams:
     restate: float = 0.80  # a window this close to the question (and no closer to a point) is a restatement
     off_topic: float = 0.25  # best similarity of any window to the rung below this: off-topic
     mis_floor: float = 0.45  # windows this close to a misconception are asked whether they state it
-    mis_abs: float = 0.62  # without a fitted belief model, a misconception needs at least this similarity...
+    # A rejection ("people think X, but ...") counts this close to X; without a fitted
+    # belief model, a misconception needs at least this similarity too...
+    mis_abs: float = 0.62
     mis_margin: float = 0.04  # ...and must beat its correction by this much
     mis_point_margin: float = 0.02  # ...and every key point by this much
     penalty: float = 0.25  # raw coverage lost per misconception or contradiction
+    # Raw credit for naming a rubric misconception and rejecting it ("you don't decay
+    # everything", "ninety-nine percent doesn't mean it's catching fraud"): an interviewer
+    # hears a candidate who knows the pitfall, and the key points alone miss it.
+    reject_bonus: float = 0.0
     short_words: int = 4  # fewer content words than this: too short
     echo: float = 0.75  # a window whose content words are this much the question's own: restating
     small_window: int = 8  # words in the finer window scale (0: sentence windows only)
@@ -325,7 +340,7 @@ class Grader:
         echo = np.array([echo_ratio(w.text, questions) for w in ws])
         restating = ((q_sim >= p.restate) & (q_sim >= point_sim.max(axis=1))) | (echo >= p.echo)
 
-        self._prefetch(rung, rv, texts, point_sim, wv, restating, answer)
+        self._prefetch(rung, rv, texts, point_sim, wv, restating, answer, ws)
         beliefs = self._belief_candidates(rung, rv, wv, texts, point_sim, q_sim, restating, answer, ws)
         if collect is not None:
             collect.extend(("belief", mc.id, x) for _, mc, _, x in beliefs)
@@ -348,6 +363,11 @@ class Grader:
         gist = float(np.clip((gist_sim - p.gist_lo) / max(p.gist_hi - p.gist_lo, 1e-6), 0.0, 1.0))
         gist_weight = p.gist_weight if focus.kind == "rung" else p.gist_weight / 2
         raw = (1 - gist_weight) * coverage + gist_weight * gist
+        stated = {f.id for f in found}
+        if focus.kind != "misconception" and any(
+            rejected[:, m].any() and mc.id not in stated for m, mc in enumerate(rung.misconceptions)
+        ):
+            raw = min(1.0, raw + p.reject_bonus)
         asserted = 0.0  # the judge on the whole answer against the reference (reference-only rungs)
         if not rung.key_points and focus.kind == "rung":
             raw, asserted = self._holistic(rung, rv, emb, gist_sim, raw)
@@ -427,7 +447,10 @@ class Grader:
             if model.fitted:
                 prob = model.probability(x)
                 belief_max = max(belief_max, prob)
-                states = prob >= model.threshold
+                # A clause that negates the belief outright ("bigger isn't the safe
+                # choice") does not state it, however close its words: the model weighs
+                # the negation against shared vocabulary and sometimes lets the words win.
+                states = prob >= model.threshold and not x[5]
             else:
                 states = bool(
                     mis_sim >= p.mis_abs and not x[5] and not x[6] and mis_sim - corr_sim >= p.mis_margin
@@ -469,7 +492,7 @@ class Grader:
             for w in self._near(mis_sim[:, m], ~restating):
                 jb, jc = self._entails([(texts[w], mc.text), (texts[w], mc.correction)])
                 c = BeliefInput(float(mis_sim[w, m]), float(corr_sim[w, m]), float(best_point[w]), float(q_sim[w]), jb, jc)
-                clause = _in_clause(answer, ws[w].start, ws[w].end)
+                clause = _sentence_about(_in_clause(answer, ws[w].start, ws[w].end), mc.text)
                 out.append((m, mc, int(w), belief_features(clause, mc.text, mc.correction, c)))
         return out
 
@@ -482,7 +505,7 @@ class Grader:
 
     def _prefetch(
         self, rung: Rung, rv: _RungVectors, texts: list[str], point_sim: np.ndarray, wv: np.ndarray, restating: np.ndarray,
-        answer: str,
+        answer: str, ws: Sequence[Window],
     ) -> None:
         """Ask the judge about every pair this answer will need, in one batch (it caches them)."""
         if self.judge is None:
@@ -491,9 +514,7 @@ class Grader:
         ok = ~restating
         for j, kp in enumerate(rv.points):
             col = np.where(ok, point_sim[:, j], -1.0)
-            for w in np.argsort(-col, kind="stable")[: self.TOP_WINDOWS]:
-                if col[w] >= self.params.lo:
-                    pairs.append((texts[int(w)], kp.text))
+            pairs += [(texts[w], kp.text) for w in _top_windows(col, ws, self.params.lo, self.TOP_WINDOWS)]
         if rung.misconceptions:
             mis_sim = wv @ rv.mis.T
             for m, mc in enumerate(rung.misconceptions):
@@ -541,35 +562,38 @@ class Grader:
                     if self._contradiction(rv, j, w, texts[w], var_sim) is None:
                         agree_w, agree_sim = w, float(col[w])
                         break
-            top = [int(w) for w in order[: self.TOP_WINDOWS] if col[w] >= p.lo]
+            top = _top_windows(col, ws, p.lo, self.TOP_WINDOWS)
             # The number may sit in a neighbouring window ("7 gigabytes, one byte per
             # parameter, it fits on one GPU"): the first of the closest windows that has one.
             number = next((n for n in (quantities.agreement(texts[w], kp.text) for w in [best_w, *top]) if n is not None), None)
             judged = self._entails([(texts[w], kp.text) for w in top]) if top else [0.0]
-            x = point_features(
-                kp.text,
-                rung.question,
-                PointInput(
-                    best_sim=max(best_sim, 0.0),
-                    agreeing_sim=max(agree_sim, 0.0),
-                    best_window=texts[best_w],
-                    opposite=best_reason is not None and "opposite" in best_reason,
-                    number_wrong=number is False,
-                    number_right=number is True,
-                    gist=ctx.gist,
-                    belief=ctx.belief,
-                    belief_sim=float(ctx.mis_sim[best_w]),
-                    q_sim=float(ctx.q_sim[best_w]),
-                    echo=float(ctx.echo[best_w]),
-                    words=ctx.words,
-                    judge=judged[0],
-                    judge_top=max(judged),
-                ),
-            )
+
+            def features(w: int, sim: float, agreeing: float, reason: str | None, num: bool | None, judge: float) -> list[float]:
+                return point_features(kp.text, rung.question, PointInput(  # noqa: B023 - called in this iteration only
+                    best_sim=max(sim, 0.0), agreeing_sim=max(agreeing, 0.0), best_window=texts[w],
+                    opposite=reason is not None and "opposite" in reason, number_wrong=num is False, number_right=num is True,
+                    gist=ctx.gist, belief=ctx.belief, belief_sim=float(ctx.mis_sim[w]), q_sim=float(ctx.q_sim[w]),
+                    echo=float(ctx.echo[w]), words=ctx.words, judge=judge, judge_top=max(judged),  # noqa: B023
+                ))
+
+            x = features(best_w, best_sim, agree_sim, best_reason, number, judged[0])
             if collect is not None:
                 collect.append(("point", kp.id, x))
             if model.fitted:
                 credit = model.probability(x)
+                # The closest window in cosine is not always the one that says the point
+                # best ("you shouldn't decay every parameter equally" sits nearer "exclude
+                # biases and norms from decay" than the sentence that names them): the
+                # runner-up is read too, and the better reading of the two counts.
+                if len(top) > 1:
+                    w2 = top[1]
+                    reason2 = self._contradiction(rv, j, w2, texts[w2], var_sim)
+                    if reason2 is None:
+                        sim2 = float(col[w2])
+                        x2 = features(w2, sim2, sim2, None, quantities.agreement(texts[w2], kp.text), judged[1])
+                        credit2 = model.probability(x2)
+                        if credit2 > credit:
+                            credit, agree_w = credit2, w2
                 hit = credit >= model.threshold
             else:
                 credit = float(np.clip((agree_sim - p.lo) / (p.hi - p.lo), 0.0, 1.0))
@@ -735,6 +759,35 @@ def _in_clause(answer: str, start: int, end: int) -> str:
     if stop:
         tail = tail[: stop.start() + 1]
     return " ".join([_with_left_context(answer, start, end), *tail.split()[:_RIGHT_WORDS]])
+
+
+def _top_windows(col: np.ndarray, ws: Sequence[Window], lo: float, n: int) -> list[int]:
+    """The ``n`` windows closest to a statement (at least ``lo``), each from another part of
+    the answer: windows overlap, and the runner-up of a sentence is mostly that sentence again."""
+    out: list[int] = []
+    for w in (int(i) for i in np.argsort(-col, kind="stable")):
+        if col[w] < lo or len(out) == n:
+            break
+        if all(ws[w].end <= ws[o].start or ws[w].start >= ws[o].end for o in out):
+            out.append(w)
+    return out
+
+
+def _sentence_about(text: str, statement: str) -> str:
+    """The sentence of ``text`` that shares most content words with ``statement``.
+
+    A window can run across a sentence end ("you don't need explicit negatives, hardly
+    anybody gives those. you train on logged clicks ..."): a negation in one sentence
+    says nothing about the claim of the next, so the direction checks read one sentence.
+    """
+    parts = [t for t in _SENTENCE_SPLIT.split(text) if t.strip()]
+    if len(parts) < 2:
+        return text
+    want = content_stems(statement)
+    return max(parts, key=lambda t: len(content_stems(t) & want))
+
+
+_SENTENCE_SPLIT = re.compile(r"(?<=[.!?;])\s+")
 
 
 def _missed(kp: KeyPoint, focus: Focus = RUNG) -> PointResult:

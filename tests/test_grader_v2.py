@@ -154,7 +154,7 @@ def test_a_probe_is_graded_for_the_point_it_asked(grader, bank) -> None:
     assert whole.score < probe.score  # against the whole rung it covers one point of four
     by_id = {p.id: p for p in probe.points}
     # Credited, though just under the hit threshold since the refit with clause-level belief
-    # checks (0.56 against 0.575): the judge reads "switch dropout off" as only 0.31 for
+    # checks (0.55 against 0.575 after the latest refit): the judge reads "switch dropout off" as only 0.31 for
     # "at inference all units are kept".  README "Known weak spots".
     assert by_id["off-at-inference"].credit >= 0.5 and by_id["off-at-inference"].asked
     assert not any(p.asked for p in probe.points if p.id != "off-at-inference")
@@ -432,3 +432,82 @@ def test_an_answer_past_the_limit_is_graded_on_its_head_flagged_and_kept_whole(b
     assert sum(len(t) for t in enc.seen) < 2 * MAX_GRADED_CHARS
     under = grader.grade(rung, head[: MAX_GRADED_CHARS])
     assert "truncated" not in under.flags
+
+
+def test_the_direction_checks_read_the_sentence_about_the_belief() -> None:
+    """A window can run across a sentence end; a negation in one sentence does not turn the next."""
+    from rubrics.grader import _sentence_about
+
+    text = "i don't think it's complicated. dropout stays on at inference and you keep it active"
+    assert _sentence_about(text, "Dropout stays active at inference.") == "dropout stays on at inference and you keep it active"
+    assert _sentence_about("no sentence end here", "anything") == "no sentence end here"
+
+
+@pytest.mark.slow
+def test_an_outright_negation_of_a_belief_does_not_state_it(grader, bank) -> None:
+    """Shared vocabulary does not outvote an explicit "isn't" (the learned model alone sometimes let it)."""
+    _, rung = bank.rung("dl-interviews:before-choosing-dl")
+    denied = grader.grade(
+        rung,
+        "a bigger network isn't the safe option here. with a few thousand rows it mostly memorizes unless i start from a "
+        "pretrained model, and i'd ask about latency and whether decisions have to be explained",
+    )
+    stated = grader.grade(
+        rung, "a bigger model is the safe choice, more parameters can only help accuracy, so i'd go as big as i can"
+    )
+    assert "more-params-more-accuracy" not in {m.id for m in denied.misconceptions}, denied.misconceptions
+    assert "more-params-more-accuracy" in {m.id for m in stated.misconceptions}, stated.misconceptions
+
+
+@pytest.mark.slow
+def test_a_negation_in_the_previous_sentence_does_not_hide_a_belief(grader, bank) -> None:
+    _, rung = bank.rung("dropout:what-it-does")
+    g = grader.grade(
+        rung,
+        "i don't think it's complicated. dropout removes neurons from the network permanently, so the model you "
+        "ship ends up smaller",
+    )
+    assert "permanent-pruning" in {m.id for m in g.misconceptions}, g.misconceptions
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("ref", "plain", "rejection"),
+    [
+        (
+            "dropout:what-it-does",
+            "during training it zeroes a random fraction of the units on every step, with a fresh mask each time, which "
+            "is like training lots of thinned networks that share weights",
+            "dropout doesn't remove any neurons for good. ",
+        ),
+        (
+            "weight-decay:values-and-exclusions",
+            "with adamw something like 0.01 to 0.1 is typical, bert used 0.01",
+            "one e minus four isn't a universal default that carries over from sgd. ",
+        ),
+        (
+            "overfitting:recognize",
+            "the model memorizes noise in the training set, so validation performance falls well behind training",
+            "near perfect training accuracy on its own doesn't mean the model is good. ",
+        ),
+    ],
+)
+def test_naming_a_pitfall_to_reject_it_earns_credit(grader, bank, ref: str, plain: str, rejection: str) -> None:
+    """The same right answer, with and without a rubric misconception rejected in front of it."""
+    _, rung = bank.rung(ref)
+    a, b = grader.grade(rung, plain), grader.grade(rung, rejection + plain)
+    assert not b.misconceptions, b.misconceptions
+    assert b.raw >= a.raw + grader.params.reject_bonus / 2 and b.score > a.score, (a.raw, b.raw, a.score, b.score)
+
+
+@pytest.mark.slow
+def test_a_point_is_read_from_its_best_reading_not_only_its_closest_window(grader, bank) -> None:
+    """A rejection sentence sits closest in cosine to "exclude biases and norms from decay";
+    the sentence that names them must still earn the point."""
+    _, rung = bank.rung("weight-decay:values-and-exclusions")
+    g = grader.grade(
+        rung,
+        "you shouldn't decay every parameter equally. biases and the layernorm gains and shifts go in a separate "
+        "parameter group without decay",
+    )
+    assert next(p for p in g.points if p.id == "exclude-bias-norm").hit, g.points
