@@ -39,6 +39,7 @@ _SMALL = {
     "ten": 10, "eleven": 11, "twelve": 12, "half": 0.5, "quarter": 0.25,
 }
 _TOKEN = re.compile(r"\d+x\d+|[a-z]+\d[a-z0-9]*|\d+(?:[.,]\d+)*(?:[a-z%]+)?|[a-z]+|%")
+_NAMED_NUMBER = re.compile(r"\b([a-z]+)-(\d)")
 _NUMBER_UNIT = re.compile(r"^(\d+(?:[.,]\d+)*)([a-z%]*)$")
 # Names that contain digits but are not quantities: fp16, bf16, int8, gpt2, l2, resnet50, 1d, 3x3...
 _NOT_QUANTITY = re.compile(r"^(?:fp|bf|int|uint|float|gpt|l|resnet|vgg|t|llama|qwen|v|h|a|top|conv|k)\d|^\d+d$|^\d+x\d+$")
@@ -94,6 +95,10 @@ def extract(text: str) -> tuple[Quantity, ...]:
     from text_to_num import alpha2digit
 
     spoken = _DIGIT_SCALE.sub(_times_scale, text.lower().replace("\u2019", "'"))
+    # "GPT-3", "ResNet-50", "Llama-2" are names, not the numbers 3, 50 and 2: joined, they
+    # read as "gpt3", which :data:`_NOT_QUANTITY` knows (a lone "0.05" was "wrong" against
+    # the 3 of a point that cites GPT-3).
+    spoken = _NAMED_NUMBER.sub(r"\1\2", spoken)
     try:
         spoken = alpha2digit(spoken, "en")
     except Exception:  # noqa: BLE001 - a text2num hiccup must never break grading

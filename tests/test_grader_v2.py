@@ -116,6 +116,8 @@ def test_a_spoken_disavowal_turns_the_belief_around_once(window: str, belief: st
         ("7 billion parameters", [(7e9, "parameter")]),
         ("50% of the units", [(50.0, "percent")]),
         ("we stacked 12 layers", [(12.0, "layer")]),
+        # A hyphenated model name is a name: GPT-3 states no 3, ResNet-50 no 50.
+        ("0.1 for GPT-3 and a ResNet-50 backbone", []),
     ],
 )
 def test_quantities_are_read_as_people_say_them(text: str, expected: list[tuple[float, str]]) -> None:
@@ -134,6 +136,8 @@ def test_a_different_number_of_the_same_unit_is_a_mismatch() -> None:
     assert quantities.mismatch("ten epochs of patience", "a patience of 5 to 10 epochs") is None
     # A number the statement does not speak about never counts.
     assert quantities.mismatch("we had about eight thousand photos", "one filter is shared across the image") is None
+    # ... nor does the digit of a model's name.
+    assert quantities.mismatch("with adamw i'd start at 0.05", "A typical value is 0.01 to 0.1, as for GPT-3.") is None
 
 
 # --- the grader with the real models ---------------------------------------------------------
