@@ -492,7 +492,7 @@ class Grader:
             for w in self._near(mis_sim[:, m], ~restating):
                 jb, jc = self._entails([(texts[w], mc.text), (texts[w], mc.correction)])
                 c = BeliefInput(float(mis_sim[w, m]), float(corr_sim[w, m]), float(best_point[w]), float(q_sim[w]), jb, jc)
-                clause = _sentence_about(_in_clause(answer, ws[w].start, ws[w].end), mc.text)
+                clause = _belief_clause(answer, ws[w].start, ws[w].end, mc.text)
                 out.append((m, mc, int(w), belief_features(clause, mc.text, mc.correction, c)))
         return out
 
@@ -639,7 +639,9 @@ class Grader:
             assert mm is not None
             return f"says {mm.describe()}"
         verdicts = [polarity.compare(text, v, disavowal=False) for v in close]
-        if verdicts and all(v.opposite for v in verdicts):
+        # One shared word is a topic, not a claim: "grabbing a row is the same as multiplying
+        # the one-hot" says nothing against "with one-hot, every pair is equally different".
+        if verdicts and all(v.opposite for v in verdicts) and max(v.shared for v in verdicts) >= 2:
             return "says the opposite (" + "; ".join(verdicts[0].reasons) + ")"
         return None
 
@@ -748,17 +750,50 @@ def _with_left_context(answer: str, start: int, end: int) -> str:
 
 
 _RIGHT_WORDS = 12
+_BELIEF_LEFT_WORDS = 24
 
 
-def _in_clause(answer: str, start: int, end: int) -> str:
-    """A window with its left context (:func:`_with_left_context`) and the rest of its
-    sentence, at most a dozen words: where a belief's rejection often comes after it
-    ("... on its own doesn't mean the model is any good")."""
-    tail = answer[end : end + 120]
-    stop = _SENTENCE_STOP.search(tail)
-    if stop:
-        tail = tail[: stop.start() + 1]
-    return " ".join([_with_left_context(answer, start, end), *tail.split()[:_RIGHT_WORDS]])
+def _belief_clause(answer: str, start: int, end: int, statement: str) -> str:
+    """The sentence a window says a belief in, from its start (at most two dozen words back)
+    to a dozen words past the window, for the direction checks against that belief.
+
+    The rejection of a belief is often at the front of a long sentence ("it's just not
+    true anymore that pytorch is only for research and anything in production has to get
+    ported ...") or after it ("... on its own doesn't mean the model is any good"), and a
+    window can run across a sentence end ("adam does not mean you get to skip tuning it.
+    adam rescales each parameter ..."): a negation in one sentence says nothing about the
+    claim of the next.  Of the sentences the window touches, the one whose part inside the
+    window shares most content words with the belief is read (ties: the larger part).
+    """
+    want = content_stems(statement)
+    best: tuple[int, int, int, int] | None = None
+    for sent_start, sent_end in _sentence_spans(answer):
+        lo, hi = max(sent_start, start), min(sent_end, end)
+        if hi <= lo:
+            continue
+        key = (len(content_stems(answer[lo:hi]) & want), hi - lo)
+        if best is None or key > best[:2]:
+            best = (*key, sent_start, sent_end)
+    if best is None:
+        return answer[start:end]
+    sent_start, sent_end = best[2], best[3]
+    lo, hi = max(sent_start, start), min(end, sent_end)
+    before = [m.start() for m in _TOKEN.finditer(answer, sent_start, lo)][-_BELIEF_LEFT_WORDS:]
+    after = [m.end() for m in _TOKEN.finditer(answer, hi, sent_end)][:_RIGHT_WORDS]
+    return " ".join(answer[before[0] if before else lo : after[-1] if after else hi].split())
+
+
+_TOKEN = re.compile(r"\S+")
+
+
+def _sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence of ``text`` (split after . ! ? ; and a space)."""
+    spans, begin = [], 0
+    for m in _SENTENCE_STOP.finditer(text):
+        spans.append((begin, m.start() + 1))
+        begin = m.end()
+    spans.append((begin, len(text)))
+    return [(a, b) for a, b in spans if text[a:b].strip()]
 
 
 def _top_windows(col: np.ndarray, ws: Sequence[Window], lo: float, n: int) -> list[int]:
@@ -773,21 +808,6 @@ def _top_windows(col: np.ndarray, ws: Sequence[Window], lo: float, n: int) -> li
     return out
 
 
-def _sentence_about(text: str, statement: str) -> str:
-    """The sentence of ``text`` that shares most content words with ``statement``.
-
-    A window can run across a sentence end ("you don't need explicit negatives, hardly
-    anybody gives those. you train on logged clicks ..."): a negation in one sentence
-    says nothing about the claim of the next, so the direction checks read one sentence.
-    """
-    parts = [t for t in _SENTENCE_SPLIT.split(text) if t.strip()]
-    if len(parts) < 2:
-        return text
-    want = content_stems(statement)
-    return max(parts, key=lambda t: len(content_stems(t) & want))
-
-
-_SENTENCE_SPLIT = re.compile(r"(?<=[.!?;])\s+")
 
 
 def _missed(kp: KeyPoint, focus: Focus = RUNG) -> PointResult:

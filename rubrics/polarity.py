@@ -162,11 +162,18 @@ _CONTEXT_WORDS = frozenset({"during", "at", "in", "for", "while", "when", "on", 
 
 
 def _restrictive(ws: list[str]) -> bool:
-    """ "used only during training" is "not used at inference": an "only" or "just" that
-    limits where or when something holds makes a negation on the other side compatible.
+    """ "used only during training" (or "on the training split only") is "not used at
+    inference": an "only" or "just" that limits where or when something holds makes a
+    negation on the other side compatible.
     ("can only help", "not only slower" limit nothing of the kind.)"""
     return any(
-        w in {"only", "just"} and any(n in _CONTEXT_WORDS for n in ws[i + 1 : i + 3]) for i, w in enumerate(ws)
+        w in {"only", "just"}
+        and (
+            any(n in _CONTEXT_WORDS for n in ws[i + 1 : i + 3])
+            # after its phrase: "fit on the training split only, then ..."
+            or (any(b in _CONTEXT_WORDS for b in ws[max(0, i - 4) : i]) and (i + 1 == len(ws) or not ws[i + 1].isalnum()))
+        )
+        for i, w in enumerate(ws)
     )
 
 

@@ -32,6 +32,10 @@ from rubrics.schema import adhoc_rung
         ("a bigger batch means fewer updates per epoch", "A bigger batch means fewer updates per epoch.", False),
         # A restrictive "only" makes a negation on the other side compatible.
         ("dropout is not used at inference", "Dropout is used only during training.", False),
+        # ... also after its phrase ("on the training split only, then ..."), but not as "only X".
+        ("don't fit it on the test rows", "Fit preprocessing statistics on the training split only, then apply them.", False),
+        ("don't fit it on the test rows", "Fit preprocessing statistics only on the training split.", False),
+        ("you don't fit the scaler", "You fit the scaler only once.", True),
         # Rejecting what the statement contrasts itself with agrees with it ...
         (
             "i'd fine-tune a pretrained encoder, not an lstm from scratch",
@@ -76,6 +80,35 @@ def test_turning_down_the_foil_a_key_point_contrasts_with_is_no_contradiction(gr
     )
     assert not g.contradictions, g.contradictions
     assert "pretraining-transfer" in {p.id for p in g.hits}
+
+
+@pytest.mark.slow
+def test_one_shared_word_and_an_antonym_is_no_contradiction(grader, bank) -> None:
+    """Held-out answer: "grabbing a row is the *same* as multiplying the one-hot" was read as
+    denying "with one-hot, every pair of values is equally *different*" (they share only "one-hot")."""
+    _, rung = bank.rung("embeddings-recsys:id-embeddings")
+    g = grader.grade(
+        rung,
+        "embeddings aren't fixed random codes, they're parameters, a short dense vector per id that backprop updates "
+        "like any other weight, which is exactly why products bought by the same kind of people drift close together "
+        "after training. and mathematically grabbing a row of the table is the same as multiplying the one-hot vector "
+        "by a weight matrix, you just skip all the multiplications by zero",
+    )
+    assert not g.contradictions and "contradiction" not in g.flags
+
+
+@pytest.mark.slow
+def test_a_rejection_at_the_front_of_a_long_sentence_is_no_misconception(grader, bank) -> None:
+    """Held-out answer: the window that matched "PyTorch is only for research" starts after the
+    "it's just not true anymore that" which rejects it, fifteen words back in the sentence."""
+    _, rung = bank.rung("frameworks:framework-choice")
+    g = grader.grade(
+        rung,
+        "pytorch, no question, it's what the papers and the checkpoints come in. and it's just not true anymore that "
+        "pytorch is only for research and anything in production has to get ported to tensorflow, people serve "
+        "pytorch all the time through torchserve or onnx runtime or triton.",
+    )
+    assert "pytorch-research-only" not in {m.id for m in g.misconceptions}
 
 
 def test_disavowal_turns_a_named_belief_around_only_when_asked() -> None:
@@ -439,12 +472,27 @@ def test_an_answer_past_the_limit_is_graded_on_its_head_flagged_and_kept_whole(b
 
 
 def test_the_direction_checks_read_the_sentence_about_the_belief() -> None:
-    """A window can run across a sentence end; a negation in one sentence does not turn the next."""
-    from rubrics.grader import _sentence_about
+    """A window can run across a sentence end; a negation in one sentence does not turn the next,
+    and the rejection at the front of a long sentence is read with the belief said after it."""
+    from rubrics.grader import _belief_clause
 
     text = "i don't think it's complicated. dropout stays on at inference and you keep it active"
-    assert _sentence_about(text, "Dropout stays active at inference.") == "dropout stays on at inference and you keep it active"
-    assert _sentence_about("no sentence end here", "anything") == "no sentence end here"
+    start = text.index("complicated")
+    assert _belief_clause(text, start, len(text), "Dropout stays active at inference.") == (
+        "dropout stays on at inference and you keep it active"
+    )
+    # The window runs on into the next sentence, which shares one word: its own sentence is read.
+    text = "adam does not mean you get to skip tuning it. adam rescales each parameter, sure, but the rate decides"
+    end = text.index("each")
+    belief = "Adam adapts the learning rate itself, so with Adam you do not need to tune it."
+    assert _belief_clause(text, 0, end, belief) == "adam does not mean you get to skip tuning it."
+    # The words that reject the belief come fifteen words before the window that matched it.
+    text = ("and it's just not true anymore that pytorch is only for research and anything in production "
+            "has to get ported to tensorflow, people serve pytorch all the time")
+    start = text.index("in production")
+    clause = _belief_clause(text, start, start + 40, "PyTorch is only for research.")
+    assert clause.startswith("and it's just not true anymore") and clause.endswith("all the time")
+    assert _belief_clause("no sentence end here", 3, 10, "anything") == "no sentence end here"
 
 
 @pytest.mark.slow
