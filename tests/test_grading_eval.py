@@ -37,12 +37,12 @@ PUBLIC_TRAIN_LIMIT = 1000  # training answers per dataset for choosing the accur
 # Floors at what grader v2 reaches, with a small margin; the targets (misconceptions
 # P >= 0.9 / R >= 0.8, confident wrong <= 1.5 in 90%, negation-correct >= 3 in 90%) are
 # not met yet - README "Known weak spots" says by how much.
-PEARSON_FLOOR = 0.80  # measured 0.826 (misconceptions 0.859 / 0.773, confident wrong 67%, negation-correct 59%)
-MIS_PRECISION_FLOOR = 0.83
-MIS_RECALL_FLOOR = 0.74
+PEARSON_FLOOR = 0.80  # measured 0.835 (misconceptions 0.881 / 0.809, confident wrong 67%, negation-correct 71%)
+MIS_PRECISION_FLOOR = 0.85
+MIS_RECALL_FLOOR = 0.78
 TRAP_FLOORS = {
     "confident-wrong <= 1.5": 0.6,
-    "negation-correct >= 3.0": 0.5,
+    "negation-correct >= 3.0": 0.65,
     "dont-know <= 0.5": 0.9,
     "long-ramble >= 2.5": 0.75,
 }
