@@ -27,7 +27,7 @@ each signal the embedding gives is checked for direction before it earns anythin
 
 A follow-up is graded for what it asked (:class:`Focus`): a probe for its key point, a
 challenge for the misconception it challenged.  Raw coverage maps to 0-5 by a monotone
-(isotonic) calibration fitted on labelled answers (``rubrics/calibration.json``,
+calibration fitted on labelled answers (``rubrics/calibration.json``,
 written by ``python -m evaluation.calibrate``).
 
 The records it returns (:class:`Grade` and its parts) live in :mod:`rubrics.grade`, which
