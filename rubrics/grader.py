@@ -487,12 +487,13 @@ class Grader:
         mis_sim = wv @ rv.mis.T
         corr_sim = wv @ rv.corrections.T
         best_point = point_sim.max(axis=1)
+        spans = _sentence_spans(answer)  # once per answer, not per (belief, window)
         out = []
         for m, mc in enumerate(rung.misconceptions):
             for w in self._near(mis_sim[:, m], ~restating):
                 jb, jc = self._entails([(texts[w], mc.text), (texts[w], mc.correction)])
                 c = BeliefInput(float(mis_sim[w, m]), float(corr_sim[w, m]), float(best_point[w]), float(q_sim[w]), jb, jc)
-                clause = _belief_clause(answer, ws[w].start, ws[w].end, mc.text)
+                clause = _belief_clause(answer, ws[w].start, ws[w].end, mc.text, spans)
                 out.append((m, mc, int(w), belief_features(clause, mc.text, mc.correction, c)))
         return out
 
@@ -753,7 +754,9 @@ _RIGHT_WORDS = 12
 _BELIEF_LEFT_WORDS = 24
 
 
-def _belief_clause(answer: str, start: int, end: int, statement: str) -> str:
+def _belief_clause(
+    answer: str, start: int, end: int, statement: str, spans: Sequence[tuple[int, int]] | None = None
+) -> str:
     """The sentence a window says a belief in, from its start (at most two dozen words back)
     to a dozen words past the window, for the direction checks against that belief.
 
@@ -764,13 +767,16 @@ def _belief_clause(answer: str, start: int, end: int, statement: str) -> str:
     adam rescales each parameter ..."): a negation in one sentence says nothing about the
     claim of the next.  Of the sentences the window touches, the one whose part inside the
     window shares most content words with the belief is read (ties: the larger part).
+    ``spans``: the answer's :func:`_sentence_spans`, when the caller has them already.
     """
     want = content_stems(statement)
     best: tuple[int, int, int, int] | None = None
-    for sent_start, sent_end in _sentence_spans(answer):
-        lo, hi = max(sent_start, start), min(sent_end, end)
-        if hi <= lo:
+    for sent_start, sent_end in _sentence_spans(answer) if spans is None else spans:
+        if sent_end <= start:
             continue
+        if sent_start >= end:
+            break
+        lo, hi = max(sent_start, start), min(sent_end, end)
         key = (len(content_stems(answer[lo:hi]) & want), hi - lo)
         if best is None or key > best[:2]:
             best = (*key, sent_start, sent_end)
