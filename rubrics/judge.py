@@ -85,6 +85,6 @@ class Judge:
                     [t for t, _ in chunk], [s for _, s in chunk], truncation=True, max_length=MAX_TOKENS,
                     padding=True, return_tensors="pt",
                 ).to(device)
-                probs = torch.sigmoid(self.model(**enc).logits.squeeze(-1)).float().cpu().reshape(-1).tolist()
+                probs = torch.sigmoid(self.model(**enc).logits.float().squeeze(-1)).cpu().reshape(-1).tolist()
                 out[batch] = probs
         return out
