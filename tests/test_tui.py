@@ -706,3 +706,50 @@ def test_answer_a_reviewed_question_again_and_compare(components) -> None:
             await wait_until(pilot, lambda: isinstance(app.screen, ReviewScreen))
 
     asyncio.run(run())
+
+
+@pytest.mark.parametrize("model", ["echo", "lecturer"])
+def test_every_interviewer_message_ends_as_exactly_what_was_streamed_into_it(model: str, components) -> None:
+    """Never a word taken back: each bubble's final text is the text that streamed into it,
+    with a model whose reactions pass the checks and with one whose lectures never do."""
+    from fakes import Lecturer
+
+    from agent.session import load_components
+    from tui.screens.results import ResultsScreen
+    from tui.widgets.chat import InterviewerMessage
+
+    comps = components if model == "echo" else load_components(llm="none", chat_model=Lecturer())
+    seen: list[tuple[str, str]] = []
+
+    def check(screen) -> None:  # noqa: ANN001
+        for m in screen.query(InterviewerMessage):
+            if m.has_class("done"):
+                assert m.streamed, "a finished interviewer message that nothing streamed into"
+                assert m.text == m.streamed, (m.streamed, m.text)
+                if (m.streamed, m.text) not in seen:
+                    seen.append((m.streamed, m.text))
+
+    async def run() -> None:
+        app = make_app(comps)
+        async with app.run_test(size=SIZE) as pilot:
+            await start(pilot, topics="2")
+            screen = app.screen
+            iv = screen.interview
+            replies = ["um so basically it's like the reference but i'm not totally sure", "i don't know", "no idea really"]
+            turn = 0
+            while app.screen is screen and not iv.done and turn < 8:
+                check(screen)
+                rung = next((r for r in iv.topic.ladder("applied-nlp", 3) if r.id == iv.pending.rung), None)
+                text = rung.reference if (rung is not None and turn % 2 == 0) else replies[turn % len(replies)]
+                await answer(pilot, text)
+                turn += 1
+            check(screen)
+            if app.screen is screen:
+                await pilot.press("f10")
+                await wait_until(pilot, lambda: app.screen.__class__.__name__ == "ConfirmScreen")
+                await pilot.click("#yes")
+            await wait_until(pilot, lambda: isinstance(app.screen, ResultsScreen))
+            check(screen)
+
+    asyncio.run(run())
+    assert len(seen) >= 3  # the opening and at least two follow-ups were checked

@@ -46,6 +46,7 @@ class InterviewerMessage(Vertical):
     def __init__(self, text: str = "", **kwargs: Any) -> None:  # kwargs: Vertical's (id, name, disabled)
         super().__init__(classes="message interviewer", **kwargs)
         self._text = text
+        self.streamed = ""  # every chunk appended, in order: what the candidate saw arrive
         self._dots = 0
         self._timer: Timer | None = None
 
@@ -82,11 +83,16 @@ class InterviewerMessage(Vertical):
         if not chunk:
             return
         self._text += chunk
+        self.streamed += chunk
         self._stop_thinking()
         self.query_one(".stream", Static).update(literal(self._text))
 
     def finish(self, final: str) -> None:
-        """Replace the streamed text with the checked final text (it may differ)."""
+        """Render the final text as Markdown in place of the plain stream.
+
+        The voice streams only checked sentences, so ``final`` is what was streamed; it
+        differs only when the stream broke (a model failure), where the question is still
+        owed to the candidate (tests/test_tui.py checks they agree on every message)."""
         self._text = final
         self._stop_thinking()
         self.add_class("done")
