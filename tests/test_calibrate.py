@@ -53,3 +53,44 @@ def test_the_threshold_favours_precision_when_beta_is_below_one() -> None:
     scores = [(s, True) for s in np.linspace(0.6, 0.9, 20)] + [(s, False) for s in np.linspace(0.3, 0.7, 20)]
     assert _best_threshold(scores, 0.5) > _best_threshold(scores, 2.0)
     assert _best_threshold(scores, 0.5) >= 0.7 - 1e-9
+
+
+def test_balanced_weights_make_every_grade_count_equally() -> None:
+    from evaluation.calibrate import balanced_weights
+
+    labels = [5.0] * 30 + [1.5] * 70
+    w = balanced_weights(labels)
+    assert abs(w[:30].sum() - w[30:].sum()) < 1e-9
+    assert abs(w.sum() - len(labels)) < 1e-9  # same total weight as unweighted
+
+
+def test_the_balanced_reference_map_does_not_echo_the_fitting_sets_base_rate() -> None:
+    """Two sets with the same evidence per answer but 20% and 60% right answers: fitted as they
+    are, the same raw value maps to very different scores; balanced, to about the same."""
+    from evaluation.calibrate import balanced_weights
+
+    rng = np.random.default_rng(3)
+
+    def sample(share_right: float, n: int = 4000) -> tuple[np.ndarray, np.ndarray]:
+        right = rng.random(n) < share_right
+        raw = np.clip(np.where(right, 0.6, 0.4) + rng.normal(0, 0.12, n), 0, 1)
+        return raw, np.where(right, 5.0, 1.5)
+
+    plain, balanced = [], []
+    for share in (0.2, 0.6):
+        raw, labels = sample(share)
+        plain.append(np.interp(0.5, *fit_isotonic(raw, labels)))
+        balanced.append(np.interp(0.5, *fit_isotonic(raw, labels, balanced_weights(labels))))
+    assert abs(plain[1] - plain[0]) > 1.0
+    assert abs(balanced[1] - balanced[0]) < 0.4
+    assert 2.6 < balanced[0] < 3.9  # halfway evidence: about halfway between 1.5 and 5
+
+
+def test_the_fit_keeps_answers_whose_score_rounded_down() -> None:
+    """A grade's score is rounded to 2 decimals; an uncapped answer must not look capped."""
+    from evaluation.calibrate import ROUNDING
+
+    raw = 0.4567
+    linear = 5 * raw  # 2.2835
+    assert round(linear, 2) < linear - 1e-6  # the old test called this answer capped
+    assert round(linear, 2) >= linear - ROUNDING
