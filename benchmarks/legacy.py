@@ -35,7 +35,13 @@ def load_grader(encoder: Any) -> Any | None:
     """The v1 ``Grader`` with its own calibration, or None when history is not available."""
     try:
         spoken = _module("legacy_spoken", _source("rubrics/spoken.py"))
-        grader_src = _source("rubrics/grader.py").replace("from rubrics.spoken import", "from legacy_spoken import")
+        # The old grader's imports, moved since: its spoken module is the old one, and the
+        # Encoder protocol now lives in core (viva.embedding became core.embedding).
+        grader_src = (
+            _source("rubrics/grader.py")
+            .replace("from rubrics.spoken import", "from legacy_spoken import")
+            .replace("from viva.embedding import", "from core.embedding import")
+        )
         calibration = json.loads(_source("rubrics/calibration.json"))
     except (OSError, subprocess.CalledProcessError):
         return None
