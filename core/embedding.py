@@ -65,8 +65,8 @@ class Embedder:
                     convert_to_numpy=True,
                     show_progress_bar=False,
                 )
-        # A bfloat16 model normalises in bfloat16 (norms 0.998-1.002): unit length again in
-        # fp32, so an inner product is a cosine however the model ran (a no-op for fp32).
+        # Unit length in fp32 whatever model is behind it (a bfloat16 one pools in fp32,
+        # core.models, but a user's --embedder may not): an inner product is a cosine.
         out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
         self.texts_encoded += len(texts)
         return out

