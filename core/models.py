@@ -266,7 +266,7 @@ def encoder_bf16() -> bool:
     """Whether the grader's and retrieval's encoders run in bfloat16 on this CPU.
 
     Why: grading is the encoder's forward passes (an answer's windows, the judge's
-    pairs), and on a CPU with AMX tiles a bfloat16 MiniLM runs 2-2.8x faster than fp32
+    pairs), and on a CPU with AMX tiles a bfloat16 MiniLM runs 1.6-2.8x faster than fp32
     (measured on 2 cores: a 600-word answer's 48 windows 215 -> 79 ms, 120 judge pairs
     508 -> 183 ms) while its vectors stay within a cosine of 0.9999 of the fp32 ones and
     the judge's probabilities within 0.005.  Without AMX, bfloat16 matmuls are emulated

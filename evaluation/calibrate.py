@@ -230,7 +230,7 @@ def balanced_weights(labels: Sequence[float]) -> np.ndarray:
     was fitted on.  SemEval's training answers are 42% correct; a class, a cohort or one
     candidate's practice answers are not SemEval, and a score should say what *this*
     answer's evidence is worth, not echo one data set's base rate (fitted at 42% correct,
-    a right answer averaged 3.2-3.7 and every split's mean sat 0.1-0.4 below the people's).
+    a right answer averaged 3.0-3.6 and every split's mean sat 0.1-0.4 below the people's).
     """
     lab = np.asarray(labels, dtype=float)
     values, counts = np.unique(lab, return_counts=True)

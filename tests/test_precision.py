@@ -85,3 +85,18 @@ def test_a_grade_is_the_same_in_either_precision(monkeypatch: pytest.MonkeyPatch
     assert abs(grades["0"].score - grades["1"].score) < 0.1
     assert [p.id for p in grades["0"].hits] == [p.id for p in grades["1"].hits]
     assert grades["0"].flags == grades["1"].flags
+
+
+@pytest.mark.slow
+def test_models_warm_says_which_precision_the_encoders_run_in() -> None:
+    import json
+    import os
+    import subprocess
+
+    from conftest import venv_bin
+
+    env = {**os.environ, "VIVA_BF16": "0"}
+    out = subprocess.run(
+        [venv_bin("viva"), "--llm", "none", "models", "warm", "--json"], capture_output=True, text=True, env=env, check=True
+    )
+    assert json.loads(out.stdout)["encoders"] == "fp32"

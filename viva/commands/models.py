@@ -32,6 +32,8 @@ def run(args: argparse.Namespace) -> int:
         start = time.perf_counter()
         models.load_embedder(args.embedder)
         info["embedder_load_s"] = round(time.perf_counter() - start, 2)
+        # The embedder and the grader's judge (VIVA_BF16=0 or 1 to choose; README "Precision").
+        info["encoders"] = "bfloat16 (CPU with AMX)" if models.encoder_bf16() else "fp32"
         if args.llm != "none":
             start = time.perf_counter()
             loaded = models.load_llm(args.llm)
