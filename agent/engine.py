@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 from agent.config import SessionConfig
 from agent.policy import TopicState, apply, decide, start_index
 from agent.record import Decision, Question, QuestionKind, SessionRecord, Turn
-from agent.voice import Context, Voice
+from agent.voice import Context, Voice, to_clause_end
 from core.errors import VivaError
 from rubrics.bank import Bank
 from rubrics.grader import RUNG, Focus, Grade, Grader
@@ -377,12 +377,12 @@ def _generic_probe(rung: Rung) -> str:
 
 
 def _evidence(grade: Grade, answer: str, decision: Decision) -> str:
-    """The candidate's own words a follow-up should build on."""
+    """The candidate's own words a follow-up should build on (to the end of their clause)."""
     if decision.misconception:
         m = next((m for m in grade.misconceptions if m.id == decision.misconception), None)
         if m:
-            return m.evidence
+            return to_clause_end(answer, m.evidence)
     hits = sorted((p for p in grade.points if p.hit and p.evidence), key=lambda p: -p.similarity)
     if hits:
-        return hits[0].evidence or ""
+        return to_clause_end(answer, hits[0].evidence or "")
     return " ".join(answer.split()[:16])

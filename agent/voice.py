@@ -409,7 +409,39 @@ def _chunks(text: str) -> Iterator[str]:
     yield from re.findall(r"\s*\S+", text) or [text]
 
 
-def _quote(text: str, words: int = 16) -> str:
-    """A short, clean excerpt of the candidate's words for the prompt."""
+CLAUSE_END = (",", ";", ":", ".", "!", "?")
+
+
+def _quote(text: str, words: int = 16, reach: int = 8) -> str:
+    """A short, clean excerpt of the candidate's words for the prompt, cut where a clause ends.
+
+    Cut at a fixed count, "you scale the kept ones up by one over one minus p" reached the
+    model as "... by one over one", and the model said it back: "You said you scale the kept
+    ones up by one over one."  So the excerpt runs on to the end of its clause when that is
+    at most ``reach`` words further, else stops at the last clause end in its second half.
+    """
     ws = " ".join(text.replace('"', "'").split()).split()
-    return " ".join(ws[:words]) + (" ..." if len(ws) > words else "")
+    if len(ws) <= words:
+        return " ".join(ws)
+    end = next((i + 1 for i in range(words - 1, min(len(ws), words + reach)) if ws[i].endswith(CLAUSE_END)), 0)
+    if not end:
+        end = next((i + 1 for i in range(words - 1, words // 2 - 1, -1) if ws[i].endswith(CLAUSE_END)), words)
+    cut = ws[:end]
+    if end == len(ws) or cut[-1].endswith((".", "!", "?")):
+        return " ".join(cut)
+    cut[-1] = cut[-1].rstrip(",;:")
+    return " ".join(cut) + " ..."
+
+
+def to_clause_end(answer: str, evidence: str, reach: int = 8) -> str:
+    """``evidence`` (a stretch of ``answer``) run on to the end of its clause, when that is at
+    most ``reach`` words further: a grading window ends at a word count, not where the
+    candidate's thought does ("... up by one over one" | "minus p")."""
+    at = answer.find(evidence)
+    if not evidence or at < 0:
+        return evidence
+    rest = answer[at + len(evidence) :]
+    for m in list(re.finditer(r"\S+", rest))[:reach]:
+        if m.group().endswith(CLAUSE_END):
+            return evidence + rest[: m.end()]
+    return evidence

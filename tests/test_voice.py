@@ -285,3 +285,22 @@ def test_generation_threads(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_voice_context_defaults() -> None:
     assert Context().secrets == ()
+
+
+def test_the_candidates_words_reach_the_model_cut_where_a_clause_ends() -> None:
+    """Seen in tmux: the prompt's excerpt stopped at 24 words, "... up by one over one", and
+    the reaction said it back ("You said you scale the kept ones up by one over one.")."""
+    from agent.voice import _quote, to_clause_end
+
+    answer = (
+        "so during training dropout zeroes some units, so the expected activation shrinks, and you scale the kept "
+        "ones up by one over one minus p. it's not that you rescale at inference"
+    )
+    assert _quote(answer, 24).endswith("one over one minus p.")  # runs on to the clause end
+    assert _quote(answer, 16) == "so during training dropout zeroes some units, so the expected activation shrinks ..."
+    assert _quote("no clause ends here at all " * 5, 8).endswith(" ...")  # nothing to cut at: the count, marked
+    assert _quote("short answer", 24) == "short answer"
+    window = answer[: answer.index(" minus")]  # a grading window ends at a word count
+    assert to_clause_end(answer, window).endswith("one over one minus p.")
+    assert to_clause_end(answer, "not in the answer") == "not in the answer"
+    assert to_clause_end(answer, "it's not that") == "it's not that"  # no clause end within reach: as it was
