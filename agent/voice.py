@@ -25,6 +25,7 @@ the old voice with the new one.
 
 from __future__ import annotations
 
+import itertools
 import re
 import threading
 import time
@@ -441,7 +442,7 @@ def to_clause_end(answer: str, evidence: str, reach: int = 8) -> str:
     if not evidence or at < 0:
         return evidence
     rest = answer[at + len(evidence) :]
-    for m in list(re.finditer(r"\S+", rest))[:reach]:
+    for m in itertools.islice(re.finditer(r"\S+", rest), reach):  # a 100 KB answer: only the next few words
         if m.group().endswith(CLAUSE_END):
             return evidence + rest[: m.end()]
     return evidence
