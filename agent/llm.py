@@ -15,6 +15,12 @@ The caller's ``cancel`` event is only ever set by the caller: a consumer that st
 reading early ends ``generate`` through a private stop event, so "was it cancelled?"
 keeps meaning "did someone press Escape".
 
+Decoding: on the CPU a Llama-family model (the shipped SmolLM2) is decoded by
+:mod:`agent.lean_decode` rather than ``generate`` - the same greedy arithmetic with
+fused projections and a preallocated cache, and by default int8 weights (a quarter of
+the bytes a memory-bound decode reads per token).  ``VIVA_DECODE=generate`` (or
+``lean`` for fp32 weights) chooses otherwise; :func:`decode_engine` says which.
+
 Threads: under CPU contention on a 2-core machine, 2 torch threads decoded 5-8x slower
 than 1 (measured: 1.0-1.4 tok/s against 6.8-7.8 tok/s for the same 12 tokens,
 ``python -m benchmarks.bench_interviewer --threads``), so generation runs on
@@ -61,6 +67,28 @@ def generation_threads() -> int:
     except (AttributeError, OSError):
         cores = os.cpu_count() or 1
     return 1 if cores <= 2 else min(4, cores // 2)
+
+
+DECODE_ENGINES = ("lean-int8", "lean", "generate")
+# The lean decoder's cache holds this many tokens (94 MB for SmolLM2); the interviewer's
+# prompts are a few hundred, and a longer one (a user's own long chat) goes to generate.
+LEAN_MAX_LEN = 2048
+
+
+def decode_engine(model: Any) -> str:
+    """``VIVA_DECODE`` if it names an engine that can run ``model``, else the fastest that can:
+    ``lean-int8`` (int8 weights), ``lean`` (fp32 weights, the same text as ``generate``),
+    ``generate`` (transformers; any model, any device)."""
+    from agent import lean_decode
+
+    wanted = os.environ.get("VIVA_DECODE", "").strip().lower()
+    if wanted == "int8":
+        wanted = "lean-int8"
+    if wanted == "generate" or not lean_decode.supports(model):
+        return "generate"
+    if wanted == "lean" or not lean_decode.int8_available():
+        return "lean"
+    return "lean-int8"
 
 
 @runtime_checkable
@@ -129,7 +157,9 @@ class TransformersChatModel:
     last: GenerationStats = field(default_factory=GenerationStats)
     prefix_cache: bool = True
     threads: int = field(default_factory=generation_threads)
+    engine: str = "generate"  # one of DECODE_ENGINES; load() picks with decode_engine()
     _cached: tuple[tuple[int, ...], Any] | None = field(default=None, repr=False)
+    _lean: Any = field(default=None, repr=False)  # the lean_decode.LeanDecoder, built on first use
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
@@ -156,7 +186,16 @@ class TransformersChatModel:
                 model = PeftModel.from_pretrained(model, str(adapter_path())).merge_and_unload()
             model.eval()
             name = f"{name}+voice-lora"
-        return cls(model=model, tokenizer=loaded.tokenizer, name=name)
+        return cls(model=model, tokenizer=loaded.tokenizer, name=name, engine=decode_engine(model))
+
+    def _decoder(self) -> Any:
+        int8 = self.engine == "lean-int8"
+        if self._lean is None or self._lean.int8 != int8:
+            from agent.lean_decode import LeanDecoder
+
+            self._lean = None  # the other precision's copy goes before this one is built
+            self._lean = LeanDecoder(self.model, max_len=LEAN_MAX_LEN, int8=int8)
+        return self._lean
 
     def prompt_ids(self, messages: Sequence[Message], prefix: str = "") -> Any:
         text = self.tokenizer.apply_chat_template(list(messages), add_generation_prompt=True, tokenize=False)
@@ -182,7 +221,18 @@ class TransformersChatModel:
                 import torch
 
                 torch.set_num_threads(self.threads)
+            if self.engine != "generate":
+                if self._lock.acquire(blocking=False):  # a reply being written has the cache: skip
+                    try:
+                        self._decoder().prepare(self._head_ids(messages))
+                    finally:
+                        self._lock.release()
+                return
             self._past_for(messages, self.prompt_ids(messages))
+
+    def _head_ids(self, messages: Sequence[Message]) -> list[int]:
+        head_text = self.tokenizer.apply_chat_template(list(messages[:-1]), tokenize=False)
+        return self.tokenizer(head_text, add_special_tokens=False)["input_ids"]
 
     def _past_locked(self, messages: Sequence[Message], ids: Any) -> Any:
         import copy
@@ -218,6 +268,9 @@ class TransformersChatModel:
         if self.threads and torch.get_num_threads() != self.threads:
             torch.set_num_threads(self.threads)  # process-wide; the prefill below runs here, generate in a thread
         ids = self.prompt_ids(messages, prefix)
+        if self.engine != "generate" and ids.shape[1] + max_new_tokens <= LEAN_MAX_LEN:
+            yield from self._stream_lean(ids[0].tolist(), max_new_tokens, stop, cancel)
+            return
         past = self._past_for(messages, ids)
         streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
         ended = threading.Event()
@@ -262,6 +315,49 @@ class TransformersChatModel:
             stats.total_s = time.perf_counter() - start
         if failure:
             raise failure[0]
+
+
+    def _eos_ids(self) -> set[int]:
+        eos = self.model.generation_config.eos_token_id
+        eos = eos if isinstance(eos, list) else [eos]
+        return {int(e) for e in eos if e is not None} | {int(self.tokenizer.eos_token_id)}
+
+    def _stream_lean(self, ids: list[int], max_new_tokens: int, stop: Sequence[str], cancel: threading.Event) -> Iterator[str]:
+        """Decode with :mod:`agent.lean_decode` in the caller's thread, text as it forms.
+
+        Yields what ``generate`` and its streamer would: the decoded new tokens (special
+        tokens skipped), ending at the token that completes a stop string or at the end
+        of text; a half-formed character is held until its bytes are complete.
+        """
+        import time
+
+        stats = GenerationStats(prompt_tokens=len(ids))
+        self.last = stats
+        start = time.perf_counter()
+        stops = [s for s in stop if s]
+        new: list[int] = []
+        shown = ""
+        with self._lock:
+            decoder = self._decoder()
+            if not self.prefix_cache:
+                decoder.filled = []  # nothing reused: every token of the prompt is run
+            try:
+                for token in decoder.generate(ids, max_new_tokens, self.repetition_penalty, self._eos_ids()):
+                    new.append(token)
+                    text = self.tokenizer.decode(new, skip_special_tokens=True)
+                    if len(text) > len(shown) and text.startswith(shown) and not text.endswith("\ufffd"):
+                        if stats.first_token_s is None:
+                            stats.first_token_s = time.perf_counter() - start
+                        yield text[len(shown):]
+                        shown = text
+                    if cancel.is_set() or any(s in text for s in stops):
+                        break
+                text = self.tokenizer.decode(new, skip_special_tokens=True)
+                if len(text) > len(shown) and text.startswith(shown):
+                    yield text[len(shown):]  # what was held back (a character cut mid-bytes at the end)
+            finally:
+                stats.new_tokens = len(new)
+                stats.total_s = time.perf_counter() - start
 
 
 @functools.cache

@@ -4,6 +4,9 @@
   follow-up (p50 / p95), Start -> first question, and the kept share of model lines
   of the old voice (rephrase the question) and the new one (a checked reaction, then
   the curated question) on the same cases in the same run.
+* ``python -m benchmarks.bench_interviewer --decode``: time to first token and tok/s of
+  each decoding engine (``generate``, the lean decoder in fp32 and with int8 weights),
+  interleaved on one prompt (also part of ``run()``).
 * ``python -m benchmarks.bench_interviewer --threads``: generation speed with 1 and 2
   torch threads (why :func:`agent.llm.generation_threads` picks 1 on 2 cores).
 * ``python -m benchmarks.bench_interviewer --write-judged``: regenerate
@@ -341,16 +344,61 @@ def thread_speed(model: TransformersChatModel, reps: int = 3, tokens: int = 12) 
     return out
 
 
+DECODE_PROMPT = "Explain, in a long paragraph, how dropout works while training and what changes at inference."
+
+
+def decode_speed(model: TransformersChatModel, reps: int = 5, tokens: int = 48) -> dict[str, dict[str, list[float]]]:
+    """Per decoding engine (``agent.llm.DECODE_ENGINES``), interleaved on the same prompt:
+    time to the first token and tok/s after it, on :func:`agent.llm.generation_threads` threads."""
+    from agent.lean_decode import int8_available, supports
+    from agent.llm import DECODE_ENGINES
+
+    engines = [e for e in DECODE_ENGINES if e == "generate" or (supports(model.model) and (e != "lean-int8" or int8_available()))]
+    messages = [{"role": "user", "content": DECODE_PROMPT}]
+    saved = model.engine
+    out: dict[str, dict[str, list[float]]] = {e: {"first": [], "tok/s": []} for e in engines}
+    try:
+        for rep in range(reps + 1):
+            for engine in engines:
+                model.engine = engine
+                model.prefix_cache = False  # the whole prompt each time: the same work for every engine
+                t = time.perf_counter()
+                "".join(model.stream(messages, max_new_tokens=tokens))
+                total = time.perf_counter() - t
+                first = model.last.first_token_s or total
+                if rep:  # the first round warms each engine (the lean decoder is built on first use)
+                    out[engine]["first"].append(first)
+                    out[engine]["tok/s"].append((model.last.new_tokens - 1) / max(total - first, 1e-9))
+    finally:
+        model.engine, model.prefix_cache = saved, True
+    return out
+
+
+def decode_rows(model: TransformersChatModel, quick: bool = False) -> list[Result]:
+    speed = decode_speed(model, reps=2 if quick else 5)
+    rows = []
+    base = sorted(speed["generate"]["tok/s"])[len(speed["generate"]["tok/s"]) // 2]
+    for engine, v in speed.items():
+        tps = sorted(v["tok/s"])[len(v["tok/s"]) // 2]
+        first = sorted(v["first"])[len(v["first"]) // 2]
+        note = "(before)" if engine == "generate" else f"({tps / base:.2f}x generate)"
+        rows.append(Result("interviewer", f"decode, {engine} {note}", "median tok/s", tps, "tok/s"))
+        rows.append(Result("interviewer", f"first token, {engine}", "median, 40-token prompt", first * 1000, "ms"))
+    return rows
+
+
 def run(quick: bool = False) -> list[Result]:
     from agent.session import load_components
 
     components = load_components()
     llm = components.voice.model
     rows = latency(components, quick)
+    from agent.llm import TransformersChatModel
+
+    if isinstance(llm, TransformersChatModel):
+        rows += decode_rows(llm, quick)
     rows += judged_set_rows(components, quick)
     if not quick:
-        from agent.llm import TransformersChatModel
-
         assert isinstance(llm, TransformersChatModel)  # load_components() loads the default LLM
         speed = thread_speed(llm)
         for n, v in speed.items():
@@ -440,6 +488,10 @@ def judged_set_rows(components: Components, quick: bool = False) -> list[Result]
 def main(argv: list[str]) -> int:
     from agent.llm import TransformersChatModel
 
+    if "--decode" in argv:
+        for r in decode_rows(TransformersChatModel.load(None), quick="--quick" in argv):
+            print(f"{r.case:<44} {r.metric:<26} {r.value:8.1f} {r.unit}")
+        return 0
     if "--threads" in argv:
         speed = thread_speed(TransformersChatModel.load(None))
         for n, v in speed.items():
