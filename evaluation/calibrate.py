@@ -28,6 +28,7 @@ import yaml
 from core.errors import DataError
 from rubrics.bank import Bank, load_bank
 from rubrics.grader import Calibration, Embedded, Grade, Grader, GraderParams, Scale
+from rubrics.judge import Entailer
 from rubrics.learned import BELIEF_FEATURES, POINT_FEATURES, Logistic
 from rubrics.schema import Rung
 
@@ -151,6 +152,56 @@ BELIEF_FOLDS = 5
 
 def _fold(rung_ref: str, folds: int = BELIEF_FOLDS) -> int:
     return int(hashlib.sha256(f"fold:{rung_ref}".encode()).hexdigest()[:8], 16) % folds
+
+
+JUDGE_FOLDS = 2
+
+
+def judge_fold(rung_ref: str) -> int:
+    """Which half of the training rungs a rung is in, for cross-fitting the judge."""
+    return int(hashlib.sha256(f"judge:{rung_ref}".encode()).hexdigest()[:8], 16) % JUDGE_FOLDS
+
+
+@dataclass
+class CrossFitJudge:
+    """The judge a fit reads: for a training rung's statements, a judge that never saw that rung.
+
+    The shipped judge is trained on the training rungs' labelled answer windows
+    (``evaluation.train_judge --answer-pairs``).  Fitting the point and belief models on
+    its outputs for those same answers would teach them to trust it more than it deserves
+    on a rung it has not seen (measured: key-point precision 0.82 -> 0.75 on held-out
+    rungs).  So a training rung's pairs go to the judge trained without its fold
+    (:func:`judge_fold`), and everything else - held-out rungs, public answers - to the
+    shipped judge, exactly as at run time.
+    """
+
+    shipped: Entailer
+    left_out: Sequence[Entailer]  # left_out[k] was trained without fold k's rungs
+    fold_of: dict[str, int]  # a training rung's statement -> its fold
+
+    @classmethod
+    def build(cls, shipped: Entailer, left_out: Sequence[Entailer], bank: Bank) -> CrossFitJudge:
+        fold_of: dict[str, int] = {}
+        held: set[str] = set()
+        for topic, rung in bank.all_rungs():
+            ref = f"{topic.topic}:{rung.id}"
+            texts = [kp.text for kp in rung.key_points] + [t for m in rung.misconceptions for t in (m.text, m.correction)]
+            if is_held_out(ref):
+                held.update(texts)  # a statement a held-out rung shares goes to the shipped judge
+            else:
+                for text in texts:
+                    fold_of.setdefault(text, judge_fold(ref))
+        return cls(shipped, list(left_out), {t: k for t, k in fold_of.items() if t not in held})
+
+    def entails(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
+        out = np.empty(len(pairs), dtype=np.float32)
+        groups: dict[int, list[int]] = {}
+        for i, (_, statement) in enumerate(pairs):
+            groups.setdefault(self.fold_of.get(statement, -1), []).append(i)
+        for k, rows in groups.items():
+            judge = self.shipped if k < 0 else self.left_out[k]
+            out[rows] = judge.entails([pairs[i] for i in rows])
+        return out
 
 
 def _fit_bags(bags: Sequence[tuple[bool, list[list[float]]]], fitted_on: int) -> Logistic:
@@ -557,13 +608,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--write-train", action="store_true",
         help=f"save only the fit on the training rungs ({TRAIN_FIT_FILE.name}, what the held-out test grades with)",
     )
+    parser.add_argument(
+        "--cross-fit", nargs=JUDGE_FOLDS, type=Path, metavar="ADAPTER",
+        help="the judges trained without each fold's rungs (train_judge --answer-pairs --leave-out-fold K), "
+             "in fold order: the models are fitted on their outputs for the training rungs (CrossFitJudge)",
+    )
     args = parser.parse_args(argv)
     from core.embedding import Embedder
     from rubrics.judge import Judge
 
     encoder = Embedder.load()
-    grader = Grader(encoder, Calibration.load() if args.keep_thresholds else Calibration(), judge=Judge.load())
     bank = load_bank()
+    judge: Entailer = Judge.load()
+    if args.cross_fit:
+        judge = CrossFitJudge.build(judge, [Judge.load(path) for path in args.cross_fit], bank)
+    grader = Grader(encoder, Calibration.load() if args.keep_thresholds else Calibration(), judge=judge)
     items = load_labelled(bank=bank)
     prepared = prepare(items, bank, grader)
     train, test, calibration = held_out_report(grader, prepared, {} if args.keep_thresholds else None)

