@@ -34,7 +34,7 @@ Measured (2026-12-07, 1.5 epochs each, bfloat16 autocast):
 |---|---|---|---|
 | public data (the previous adapter) | 0.628 / 0.665 | 0.372 | 0.835, 67% / 71% |
 | + the bank's statements (paraphrase 1, misconception vs correction 0) | 0.638 / 0.716 | 0.999 | 0.832, 67% / 67% |
-| + the training rungs' answer windows (``--answer-pairs``), models fitted on its own outputs | 0.718 / 0.762 | 0.722 | 0.817, 64% / 57% |
+| + the training rungs' answer windows, models fitted on its outputs | 0.718 / 0.762 | 0.722 | 0.817, 64% / 57% |
 | the same, warm-started from the public adapter (shipped), models **cross-fitted** | 0.732 / 0.751 | 0.745 | 0.837, 67% / 67% |
 
 The statements taught their style, not their sense.  The answer windows made a better
