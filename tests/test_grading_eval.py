@@ -39,12 +39,12 @@ PUBLIC_TRAIN_LIMIT = 1000  # training answers per dataset for choosing the accur
 # since the judge is cross-fitted; recall sits at its 0.8 (measured 0.800); the trap targets
 # (confident wrong <= 1.5 in 90%, negation-correct >= 3 in 90%) are not met yet - README
 # "Known weak spots" says by how much.
-PEARSON_FLOOR = 0.80  # measured 0.837 (misconceptions 0.917 / 0.800, confident wrong 67%, negation-correct 67%)
+PEARSON_FLOOR = 0.80  # measured 0.838 (misconceptions 0.926 / 0.800, confident wrong 66%, negation-correct 74%)
 MIS_PRECISION_FLOOR = 0.9
 MIS_RECALL_FLOOR = 0.78
 TRAP_FLOORS = {
     "confident-wrong <= 1.5": 0.6,
-    "negation-correct >= 3.0": 0.6,
+    "negation-correct >= 3.0": 0.65,
     "dont-know <= 0.5": 0.9,
     "long-ramble >= 2.5": 0.75,
 }
