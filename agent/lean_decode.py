@@ -68,7 +68,12 @@ class _Linear:
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         if not self.int8:
             return F.linear(x, self.w, self.bias)
-        y = torch._weight_int8pack_mm(x.to(torch.bfloat16), self.w, self.scale).float()
+        if x.shape[0] > 1:
+            # A prompt (many rows): the int8 kernel is made for one row and is slow here;
+            # the weights dequantized to bfloat16 for this call make it one fast matmul.
+            y = F.linear(x.to(torch.bfloat16), self.w.to(torch.bfloat16) * self.scale[:, None]).float()
+        else:
+            y = torch._weight_int8pack_mm(x.to(torch.bfloat16), self.w, self.scale).float()
         return y if self.bias is None else y + self.bias
 
 

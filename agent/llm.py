@@ -159,7 +159,8 @@ class TransformersChatModel:
     threads: int = field(default_factory=generation_threads)
     engine: str = "generate"  # one of DECODE_ENGINES; load() picks with decode_engine()
     _cached: tuple[tuple[int, ...], Any] | None = field(default=None, repr=False)
-    _lean: Any = field(default=None, repr=False)  # the lean_decode.LeanDecoder, built on first use
+    _lean: Any = field(default=None, repr=False)  # the lean_decode.LeanDecoder in use, built on first use
+    _lean_built: dict[bool, Any] = field(default_factory=dict, repr=False)  # by int8
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
@@ -189,13 +190,15 @@ class TransformersChatModel:
         return cls(model=model, tokenizer=loaded.tokenizer, name=name, engine=decode_engine(model))
 
     def _decoder(self) -> Any:
+        """The lean decoder of the current engine, built once (a switch of engine keeps both)."""
         int8 = self.engine == "lean-int8"
-        if self._lean is None or self._lean.int8 != int8:
+        built = self._lean_built.get(int8)
+        if built is None:
             from agent.lean_decode import LeanDecoder
 
-            self._lean = None  # the other precision's copy goes before this one is built
-            self._lean = LeanDecoder(self.model, max_len=LEAN_MAX_LEN, int8=int8)
-        return self._lean
+            built = self._lean_built[int8] = LeanDecoder(self.model, max_len=LEAN_MAX_LEN, int8=int8)
+        self._lean = built
+        return built
 
     def prompt_ids(self, messages: Sequence[Message], prefix: str = "") -> Any:
         text = self.tokenizer.apply_chat_template(list(messages), add_generation_prompt=True, tokenize=False)
