@@ -212,9 +212,17 @@ class Embedded:
     truncated: bool = False  # longer than MAX_GRADED_CHARS: graded on its first MAX_GRADED_CHARS
 
 
+# "Skip", "pass" and "blank" say "I don't know" only as a request or a state of mind: "i'd
+# skip embeddings entirely, bm25 is always better" is a (wrong) answer, seen flagged as
+# "said they don't know" in the TUI; so are "you pass it through a softmax", "a blank image".
 _DONT_KNOW = re.compile(
-    r"\b(i\s*(do\s*n[o']?t|dont|really\s+don'?t)\s+know|no\s+idea|not\s+sure|i'?m\s+not\s+familiar|never\s+(heard|used|worked)"
-    r"|can'?t\s+remember|don'?t\s+remember|haven'?t\s+(worked|used|seen|done)|no\s+clue|pass\b|skip\b|i\s+forget|i\s+forgot|blank"
+    r"\b(i\s*(do\s*n[o']?t|dont|really\s+don'?t)\s+(really\s+|actually\s+|honestly\s+)?know|no\s+idea|not\s+sure"
+    r"|i'?m\s+not\s+familiar|never\s+(heard|used|worked)"
+    r"|can'?t\s+remember|don'?t\s+remember|haven'?t\s+(worked|used|seen|done)|no\s+clue|i\s+forget|i\s+forgot"
+    r"|(i'?ll|i\s+will|i'?d\s+(like\s+to|rather)|let\s+me|i\s+(want\s+to|wanna|have\s+to|need\s+to|gotta))\s+(skip|pass)\b"
+    r"|^\W*(um+\W+|uh+\W+|so\W+)*(skip|pass)\b|\b(skip|pass)\W*$"
+    r"|(mind\s+(is|went|goes)|drawing\s+a|went|go|going|gone)\s+(completely\s+|totally\s+)?blank|\bblanking\b"
+    r"|(have|need)\s+to\s+look\s+(that|it|this)\s+up"
     r"|i\s+(\w+\s+)?(could\s*n[o']?t|can'?t|cannot)\s+(really\s+)?(tell\s+you|say|explain)|out\s+of\s+my\s+depth"
     r"|no\s+experience\s+with)",
     re.IGNORECASE,

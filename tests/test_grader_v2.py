@@ -221,13 +221,27 @@ def test_a_challenge_answer_that_takes_the_belief_back_scores_and_lifts_the_cap(
     "answer",
     [
         "i don't know", "honestly no idea, sorry", "i'm not sure, i haven't worked with that",
-        "i honestly couldn't tell you, sorry",
+        "i honestly couldn't tell you, sorry", "um, pass.", "i'll skip this one", "sorry, my mind just went blank",
+        "sorry, i know the name, but i don't really know how it works",
     ],
 )
 def test_i_dont_know_is_its_own_flag_not_restating(grader, bank, answer: str) -> None:
     _, rung = bank.rung("optimizers:sgd-vs-adam")
     g = grader.grade(rung, answer)
     assert "dont-know" in g.flags and "restates-question" not in g.flags and g.score == 0.0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "i'd skip adam entirely, plain sgd without momentum always converges faster and generalizes better",
+        "you pass the gradient through the same update for every weight, adam just adds a blank momentum term",
+    ],
+)
+def test_a_wrong_answer_that_says_skip_or_pass_is_not_i_dont_know(grader, bank, answer: str) -> None:
+    _, rung = bank.rung("optimizers:sgd-vs-adam")
+    assert "dont-know" not in grader.grade(rung, answer).flags
 
 
 @pytest.mark.slow
