@@ -54,16 +54,26 @@ class _Linear:
     unpacking them first.
     """
 
-    def __init__(self, weight: torch.Tensor, bias: torch.Tensor | None, int8: bool) -> None:
-        w = weight.detach().float().contiguous()
+    def __init__(self, parts: torch.Tensor | list[torch.Tensor], bias: torch.Tensor | None, int8: bool) -> None:
+        """``parts``: one weight, or several stacked by rows (q, k, v; gate, up) into one.
+
+        Int8 rows are quantized a block at a time and then stacked, so building never
+        holds a second fp32 copy of the model (a freed copy still counts in peak RSS).
+        """
+        parts = [parts] if isinstance(parts, torch.Tensor) else parts
         self.bias = bias.detach().float() if bias is not None else None
         self.int8 = int8
-        if int8:
-            scale = w.abs().amax(dim=1).clamp(min=1e-8) / 127.0
-            self.w = torch.round(w / scale[:, None]).clamp(-127, 127).to(torch.int8).contiguous()
-            self.scale = scale.to(torch.bfloat16)
-        else:
-            self.w = w
+        if not int8:
+            self.w = torch.cat([p.detach().float() for p in parts]).contiguous() if len(parts) > 1 else parts[0].detach().float()
+            return
+        rows, scales = [], []
+        for part in parts:
+            for block in part.detach().split(4096):
+                scale = block.abs().amax(dim=1).float().clamp(min=1e-8) / 127.0
+                rows.append(torch.round(block.float() / scale[:, None]).clamp_(-127, 127).to(torch.int8))
+                scales.append(scale)
+        self.w = torch.cat(rows).contiguous()
+        self.scale = torch.cat(scales).to(torch.bfloat16)
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         if not self.int8:
@@ -130,12 +140,12 @@ class LeanDecoder:
         return _Layer(
             ln1=layer.input_layernorm.weight.detach(),
             qkv=_Linear(
-                torch.cat([a.q_proj.weight, a.k_proj.weight, a.v_proj.weight]),
+                [a.q_proj.weight, a.k_proj.weight, a.v_proj.weight],
                 torch.cat(biases) if all(b is not None for b in biases) else None, int8,
             ),
             o=_Linear(a.o_proj.weight, a.o_proj.bias, int8),
             ln2=layer.post_attention_layernorm.weight.detach(),
-            gate_up=_Linear(torch.cat([m.gate_proj.weight, m.up_proj.weight]), None, int8),
+            gate_up=_Linear([m.gate_proj.weight, m.up_proj.weight], None, int8),
             down=_Linear(m.down_proj.weight, None, int8),
         )
 

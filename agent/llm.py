@@ -70,9 +70,9 @@ def generation_threads() -> int:
 
 
 DECODE_ENGINES = ("lean-int8", "lean", "generate")
-# The lean decoder's cache holds this many tokens (94 MB for SmolLM2); the interviewer's
-# prompts are a few hundred, and a longer one (a user's own long chat) goes to generate.
-LEAN_MAX_LEN = 2048
+# The lean decoder's cache holds this many tokens (47 MB for SmolLM2); the interviewer's
+# prompts are a few hundred, and a longer one goes to generate.
+LEAN_MAX_LEN = 1024
 
 
 def decode_engine(model: Any) -> str:
