@@ -132,6 +132,11 @@ class LeanDecoder:
         self.keys = torch.zeros(shape, dtype=self.embed.dtype)
         self.values = torch.zeros(shape, dtype=self.embed.dtype)
         self.filled: list[int] = []  # the token ids whose keys and values are in the cache, in order
+        # How many of them came from a prompt's prefill.  Only those are reused: a generated
+        # token's keys come from the one-row kernel, a prompt's from the many-row one, and
+        # with int8 weights the two round differently - reusing a reply's rows would make
+        # a prompt's text depend on what was said before it.
+        self.prefilled = 0
 
     @staticmethod
     def _layer(layer: Any, int8: bool) -> _Layer:
@@ -190,12 +195,13 @@ class LeanDecoder:
     def _prefill(self, ids: list[int]) -> torch.Tensor:
         """Reuse the cache's longest common head with ``ids`` (at least one token is run)."""
         same = 0
-        for a, b in zip(self.filled, ids[:-1]):
+        for a, b in zip(self.filled[: self.prefilled], ids[:-1]):
             if a != b:
                 break
             same += 1
         logits = self._forward(ids[same:], same)
         self.filled = list(ids)
+        self.prefilled = len(ids)
         return logits
 
     def prepare(self, ids: list[int]) -> None:
@@ -204,6 +210,7 @@ class LeanDecoder:
             with torch.inference_mode():
                 self._prefill(ids + [ids[-1]] if ids else ids)
                 self.filled = self.filled[:-1]
+                self.prefilled = len(self.filled)
 
     def generate(self, ids: list[int], max_new_tokens: int, repetition_penalty: float = 1.0,
                  eos: set[int] | None = None) -> Iterator[int]:

@@ -343,7 +343,7 @@ class TransformersChatModel:
         with self._lock:
             decoder = self._decoder()
             if not self.prefix_cache:
-                decoder.filled = []  # nothing reused: every token of the prompt is run
+                decoder.filled, decoder.prefilled = [], 0  # nothing reused: every token of the prompt is run
             try:
                 for token in decoder.generate(ids, max_new_tokens, self.repetition_penalty, self._eos_ids()):
                     new.append(token)
