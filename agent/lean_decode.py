@@ -194,25 +194,24 @@ class LeanDecoder:
             x = x + L.down(F.silu(gate) * up)
         return self.lm_head(self._rms(x[-1:], self.norm))[0].float()
 
-    def _prefill(self, ids: list[int]) -> torch.Tensor:
-        """Reuse the cache's longest common head with ``ids`` (at least one token is run)."""
+    def _prefill(self, ids: list[int], logits: bool = True) -> torch.Tensor | None:
+        """Run ``ids`` past the cache's longest common head with them (a prompt's prefilled
+        rows only); with ``logits`` at least the last token is run, for its logits."""
+        reusable = self.filled[: self.prefilled]
+        limit = len(ids) - 1 if logits else len(ids)
         same = 0
-        for a, b in zip(self.filled[: self.prefilled], ids[:-1]):
-            if a != b:
-                break
+        while same < min(limit, len(reusable)) and reusable[same] == ids[same]:
             same += 1
-        logits = self._forward(ids[same:], same)
+        out = self._forward(ids[same:], same) if same < len(ids) else None
         self.filled = list(ids)
         self.prefilled = len(ids)
-        return logits
+        return out
 
     def prepare(self, ids: list[int]) -> None:
         """Fill the cache with a prompt's head now, so a later prompt that starts with it skips it."""
-        if len(ids) < self.max_len:
+        if 0 < len(ids) < self.max_len:
             with torch.inference_mode():
-                self._prefill(ids + [ids[-1]] if ids else ids)
-                self.filled = self.filled[:-1]
-                self.prefilled = len(self.filled)
+                self._prefill(ids, logits=False)
 
     def generate(self, ids: list[int], max_new_tokens: int, repetition_penalty: float = 1.0,
                  eos: set[int] | None = None) -> Iterator[int]:
@@ -226,6 +225,7 @@ class LeanDecoder:
             seen = torch.zeros(self.embed.shape[0], dtype=torch.bool)
             seen[torch.tensor(ids)] = True
             logits = self._prefill(ids)
+            assert logits is not None  # at least the prompt's last token was run
             for _ in range(budget):
                 if repetition_penalty != 1.0:
                     pen = torch.where(logits > 0, logits / repetition_penalty, logits * repetition_penalty)

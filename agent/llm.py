@@ -159,8 +159,7 @@ class TransformersChatModel:
     threads: int = field(default_factory=generation_threads)
     engine: str = "generate"  # one of DECODE_ENGINES; load() picks with decode_engine()
     _cached: tuple[tuple[int, ...], Any] | None = field(default=None, repr=False)
-    _lean: Any = field(default=None, repr=False)  # the lean_decode.LeanDecoder in use, built on first use
-    _lean_built: dict[bool, Any] = field(default_factory=dict, repr=False)  # by int8
+    _lean: dict[bool, Any] = field(default_factory=dict, repr=False)  # lean_decode.LeanDecoder by int8, built on first use
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
@@ -192,13 +191,11 @@ class TransformersChatModel:
     def _decoder(self) -> Any:
         """The lean decoder of the current engine, built once (a switch of engine keeps both)."""
         int8 = self.engine == "lean-int8"
-        built = self._lean_built.get(int8)
-        if built is None:
+        if int8 not in self._lean:
             from agent.lean_decode import LeanDecoder
 
-            built = self._lean_built[int8] = LeanDecoder(self.model, max_len=LEAN_MAX_LEN, int8=int8)
-        self._lean = built
-        return built
+            self._lean[int8] = LeanDecoder(self.model, max_len=LEAN_MAX_LEN, int8=int8)
+        return self._lean[int8]
 
     def prompt_ids(self, messages: Sequence[Message], prefix: str = "") -> Any:
         text = self.tokenizer.apply_chat_template(list(messages), add_generation_prompt=True, tokenize=False)
@@ -318,7 +315,6 @@ class TransformersChatModel:
             stats.total_s = time.perf_counter() - start
         if failure:
             raise failure[0]
-
 
     def _eos_ids(self) -> set[int]:
         eos = self.model.generation_config.eos_token_id

@@ -139,6 +139,15 @@ class _Recorder:
         return np.full(len(pairs), 0.5, dtype=np.float32)
 
 
+def _in_split(rung_ref: str, held_out: bool, fold: int | None, in_fold: bool) -> bool:
+    """The rung is in the held-out (or training) split and, given ``fold``, in (or out of) it."""
+    from evaluation.calibrate import is_held_out, judge_fold
+
+    if is_held_out(rung_ref) != held_out:
+        return False
+    return fold is None or (judge_fold(rung_ref) == fold) == in_fold
+
+
 def answer_window_pairs(held_out: bool, fold: int | None = None, in_fold: bool = True) -> list[Pair]:
     """The pairs the grader asks its judge about for the labelled answers of the training
     (or the held-out) rungs, labelled from what each answer was graded to say.
@@ -146,14 +155,12 @@ def answer_window_pairs(held_out: bool, fold: int | None = None, in_fold: bool =
     ``fold`` keeps only the training rungs in (``in_fold``) or out of that cross-fitting
     fold (:func:`evaluation.calibrate.judge_fold`)."""
     from core.embedding import Embedder
-    from evaluation.calibrate import is_held_out, judge_fold, load_labelled, prepare
+    from evaluation.calibrate import load_labelled, prepare
     from rubrics.bank import load_bank
     from rubrics.grader import Calibration, Grader
 
     bank = load_bank()
-    items = [i for i in load_labelled(bank=bank) if is_held_out(i.rung_ref) == held_out]
-    if fold is not None:
-        items = [i for i in items if (judge_fold(i.rung_ref) == fold) == in_fold]
+    items = [i for i in load_labelled(bank=bank) if _in_split(i.rung_ref, held_out, fold, in_fold)]
     recorder = _Recorder()
     grader = Grader(Embedder.load(), Calibration.load(), judge=recorder)
     pairs: list[Pair] = []
@@ -191,7 +198,6 @@ def claim_pairs(held_out: bool, fold: int | None = None, in_fold: bool = True) -
     against the point's text.  ``fold`` as in :func:`answer_window_pairs`."""
     import yaml
 
-    from evaluation.calibrate import is_held_out, judge_fold
     from rubrics.bank import load_bank
 
     bank = load_bank()
@@ -199,7 +205,7 @@ def claim_pairs(held_out: bool, fold: int | None = None, in_fold: bool = True) -
     for path in sorted(CLAIMS.glob("*.yaml")):
         for entry in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
             ref = entry["rung"]
-            if is_held_out(ref) != held_out or (fold is not None and (judge_fold(ref) == fold) != in_fold):
+            if not _in_split(ref, held_out, fold, in_fold):
                 continue
             _, rung = bank.rung(ref)
             point = next(kp for kp in rung.key_points if kp.id == entry["point"])

@@ -39,7 +39,7 @@ def test_prefix_cache_gives_identical_text(chat_model, engine: str) -> None:  # 
             assert chat_model._cached is not None  # the head was cached once and reused
         else:
             head_ids = chat_model._head_ids(head + [{"role": "user", "content": asks[-1]}])
-            assert chat_model._lean.filled[: len(head_ids)] == head_ids  # the head stays in the decoder's cache
+            assert chat_model._decoder().filled[: len(head_ids)] == head_ids  # the head stays in the decoder's cache
     finally:
         chat_model.prefix_cache = True
         chat_model.engine = saved
