@@ -25,7 +25,7 @@ knows are taken (:func:`supports`); anything else, or a GPU, stays on ``generate
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,15 +56,23 @@ class _Linear:
     unpacking them first.
     """
 
-    def __init__(self, parts: torch.Tensor | list[torch.Tensor], bias: torch.Tensor | None, int8: bool) -> None:
+    def __init__(
+        self, parts: torch.Tensor | list[torch.Tensor], bias: torch.Tensor | None, int8: bool,
+        packed: tuple[torch.Tensor, torch.Tensor] | None = None,
+    ) -> None:
         """``parts``: one weight, or several stacked by rows (q, k, v; gate, up) into one.
 
         Int8 rows are quantized a block at a time and then stacked, so building never
         holds a second fp32 copy of the model (a freed copy still counts in peak RSS).
+        ``packed``: the int8 rows and scales of an earlier build (:meth:`LeanDecoder.packed`);
+        then ``parts`` are not read at all, so their pages are never loaded.
         """
         parts = [parts] if isinstance(parts, torch.Tensor) else parts
         self.bias = bias.detach().float() if bias is not None else None
         self.int8 = int8
+        if packed is not None:
+            self.w, self.scale = packed
+            return
         if not int8:
             self.w = torch.cat([p.detach().float() for p in parts]).contiguous() if len(parts) > 1 else parts[0].detach().float()
             return
@@ -99,6 +107,30 @@ class _Layer:
     down: _Linear
 
 
+def packed_shapes(model: Any) -> dict[str, tuple[tuple[int, ...], torch.dtype]]:
+    """What :meth:`LeanDecoder.packed` holds for ``model``: each tensor's shape and dtype."""
+    def entry(name: str, shape: tuple[int, int]) -> dict[str, tuple[tuple[int, ...], torch.dtype]]:
+        return {f"{name}.w": (shape, torch.int8), f"{name}.scale": ((shape[0],), torch.bfloat16)}
+
+    out = entry("lm_head", tuple(model.lm_head.weight.shape))
+    for i, layer in enumerate(model.model.layers):
+        a, m = layer.self_attn, layer.mlp
+        hidden = a.q_proj.weight.shape[1]
+        out |= entry(f"{i}.qkv", (sum(p.weight.shape[0] for p in (a.q_proj, a.k_proj, a.v_proj)), hidden))
+        out |= entry(f"{i}.o", tuple(a.o_proj.weight.shape))
+        out |= entry(f"{i}.gate_up", (m.gate_proj.weight.shape[0] + m.up_proj.weight.shape[0], hidden))
+        out |= entry(f"{i}.down", tuple(m.down_proj.weight.shape))
+    return out
+
+
+def check_packed(model: Any, packed: dict[str, torch.Tensor]) -> bool:
+    """Whether saved int8 weights fit ``model`` (names, shapes and dtypes all as expected)."""
+    want = packed_shapes(model)
+    return set(packed) == set(want) and all(
+        tuple(packed[k].shape) == shape and packed[k].dtype == dtype for k, (shape, dtype) in want.items()
+    )
+
+
 def int8_available() -> bool:
     """``torch._weight_int8pack_mm`` runs here (CPU builds of torch >= 2.3)."""
     try:
@@ -112,7 +144,11 @@ def int8_available() -> bool:
 class LeanDecoder:
     """Greedy decoding of one sequence with a preallocated key/value cache."""
 
-    def __init__(self, model: Any, max_len: int | None = None, int8: bool = False) -> None:
+    def __init__(
+        self, model: Any, max_len: int | None = None, int8: bool = False, packed: dict[str, torch.Tensor] | None = None
+    ) -> None:
+        """``packed``: int8 weights saved from an earlier build (:meth:`packed`, checked by
+        :func:`check_packed`); the model's own projection weights are then never read."""
         cfg = model.config
         self.int8 = int8
         self.eps = float(cfg.rms_norm_eps)
@@ -124,8 +160,11 @@ class LeanDecoder:
         with torch.no_grad():
             self.embed = inner.embed_tokens.weight.detach()
             self.norm = inner.norm.weight.detach()
-            self.lm_head = _Linear(model.lm_head.weight, None, int8)
-            self.layers = [self._layer(layer, int8) for layer in inner.layers]
+            def pair(name: str) -> tuple[torch.Tensor, torch.Tensor] | None:
+                return None if packed is None or not int8 else (packed[f"{name}.w"], packed[f"{name}.scale"])
+
+            self.lm_head = _Linear(model.lm_head.weight, None, int8, pair("lm_head"))
+            self.layers = [self._layer(layer, int8, pair, f"{i}.") for i, layer in enumerate(inner.layers)]
             dtype = self.embed.dtype
             positions = torch.arange(self.max_len).unsqueeze(0)
             cos, sin = inner.rotary_emb(torch.zeros(1, dtype=dtype), positions)
@@ -141,20 +180,31 @@ class LeanDecoder:
         self.prefilled = 0
 
     @staticmethod
-    def _layer(layer: Any, int8: bool) -> _Layer:
+    def _layer(layer: Any, int8: bool, packed: Callable[[str], tuple[torch.Tensor, torch.Tensor] | None], name: str) -> _Layer:
         a, m = layer.self_attn, layer.mlp
         biases = [p.bias for p in (a.q_proj, a.k_proj, a.v_proj)]
         return _Layer(
             ln1=layer.input_layernorm.weight.detach(),
             qkv=_Linear(
                 [a.q_proj.weight, a.k_proj.weight, a.v_proj.weight],
-                torch.cat(biases) if all(b is not None for b in biases) else None, int8,
+                torch.cat(biases) if all(b is not None for b in biases) else None, int8, packed(name + "qkv"),
             ),
-            o=_Linear(a.o_proj.weight, a.o_proj.bias, int8),
+            o=_Linear(a.o_proj.weight, a.o_proj.bias, int8, packed(name + "o")),
             ln2=layer.post_attention_layernorm.weight.detach(),
-            gate_up=_Linear([m.gate_proj.weight, m.up_proj.weight], None, int8),
-            down=_Linear(m.down_proj.weight, None, int8),
+            gate_up=_Linear([m.gate_proj.weight, m.up_proj.weight], None, int8, packed(name + "gate_up")),
+            down=_Linear(m.down_proj.weight, None, int8, packed(name + "down")),
         )
+
+    def packed(self) -> dict[str, torch.Tensor]:
+        """The int8 weights and scales by name, to save and hand to a later build (``packed=``)."""
+        assert self.int8, "only int8 weights are packed (fp32 ones are the model's own)"
+        linears = {"lm_head": self.lm_head}
+        for i, L in enumerate(self.layers):
+            linears.update({f"{i}.qkv": L.qkv, f"{i}.o": L.o, f"{i}.gate_up": L.gate_up, f"{i}.down": L.down})
+        out: dict[str, torch.Tensor] = {}
+        for name, lin in linears.items():
+            out[f"{name}.w"], out[f"{name}.scale"] = lin.w, lin.scale
+        return out
 
     def _rms(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
         x32 = x.float()

@@ -30,6 +30,7 @@ above that, or ``VIVA_LLM_THREADS``.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import threading
@@ -55,6 +56,25 @@ def adapter_path() -> Path | None:
 
     path = Path(__file__).resolve().parent / "voice_lora"
     return path if (path / "adapter_config.json").is_file() else None
+
+
+def _weights_digest(adapter: Path | None) -> str:
+    """What a saved int8 build depends on besides the base model: the merged adapter's
+    bytes, torch's version (its rounding) and the packing's format."""
+    import hashlib
+
+    import torch
+
+    h = hashlib.sha256(f"{torch.__version__}|{INT8_FORMAT}".encode())
+    if adapter is not None:
+        for f in sorted(adapter.glob("*")):
+            if f.is_file():
+                h.update(f.name.encode())
+                h.update(f.read_bytes())
+    return h.hexdigest()[:16]
+
+
+INT8_FORMAT = 1  # bump when lean_decode's int8 packing changes
 
 
 def generation_threads() -> int:
@@ -160,33 +180,60 @@ class TransformersChatModel:
     engine: str = "generate"  # one of DECODE_ENGINES; load() picks with decode_engine()
     _cached: tuple[tuple[int, ...], Any] | None = field(default=None, repr=False)
     _lean: dict[bool, Any] = field(default_factory=dict, repr=False)  # lean_decode.LeanDecoder by int8, built on first use
+    int8_cache: Path | None = None  # where the lean decoder's int8 weights are kept between starts (load() sets it)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _adapter: Path | None = field(default=None, repr=False)  # a LoRA not merged yet (_merge_adapter)
+    _merge_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
-    def load(cls, source: str | None = None, *, adapter: bool | None = None) -> TransformersChatModel:
+    def load(
+        cls, source: str | None = None, *, adapter: bool | None = None, cache_dir: Path | None = None
+    ) -> TransformersChatModel:
         """Load ``source`` (default: the shipped SmolLM2-135M).
 
         ``adapter``: merge the shipped reaction LoRA (:mod:`evaluation.train_voice`) into the
         default model; ``None`` means "when it is there, the model is the default one
-        and ``VIVA_VOICE_ADAPTER`` is not 0".
+        and ``VIVA_VOICE_ADAPTER`` is not 0".  ``cache_dir``: where the int8 decoder's
+        weights are kept (default: beside the model's dense copy; tests use their own).
         """
         from core.models import load_llm
 
         loaded = load_llm(source)
-        model, name = loaded.model, loaded.name
         if adapter is None:
             adapter = source is None and os.environ.get("VIVA_VOICE_ADAPTER", "1") != "0"
-        if adapter and adapter_path() is not None:
+        lora = adapter_path() if adapter else None
+        int8_cache = None
+        cache_dir = cache_dir or loaded.cache_dir
+        if cache_dir is not None:
+            int8_cache = cache_dir / f"lean-int8-{_weights_digest(lora)}.safetensors"
+        chat = cls(
+            model=loaded.model, tokenizer=loaded.tokenizer, name=loaded.name + ("+voice-lora" if lora else ""),
+            engine=decode_engine(loaded.model), int8_cache=int8_cache, _adapter=lora,
+        )
+        if not (chat.engine == "lean-int8" and int8_cache is not None and int8_cache.is_file()):
+            chat._merge_adapter()  # the model's own weights will be read: merge now, not mid-reply
+        return chat
+
+    def _merge_adapter(self) -> None:
+        """Merge the reaction LoRA into the model's weights, once, before they are first read.
+
+        Why lazily: merging writes the attention projections of every layer, 106 MB of
+        fresh fp32 that the int8 decoder, loaded from its saved weights (which include
+        the adapter), never reads.  Only ``generate``, the fp32 decoder or a first int8
+        build read the model's own projections.
+        """
+        with self._merge_lock:
+            if self._adapter is None:
+                return
             import warnings
 
             from peft import PeftModel
 
             with warnings.catch_warnings():  # peft calls a transformers API deprecated in 5.2x
                 warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
-                model = PeftModel.from_pretrained(model, str(adapter_path())).merge_and_unload()
-            model.eval()
-            name = f"{name}+voice-lora"
-        return cls(model=model, tokenizer=loaded.tokenizer, name=name, engine=decode_engine(model))
+                self.model = PeftModel.from_pretrained(self.model, str(self._adapter)).merge_and_unload()
+            self.model.eval()
+            self._adapter = None
 
     def _decoder(self) -> Any:
         """The lean decoder of the current engine, built once (a switch of engine keeps both)."""
@@ -194,8 +241,50 @@ class TransformersChatModel:
         if int8 not in self._lean:
             from agent.lean_decode import LeanDecoder
 
-            self._lean[int8] = LeanDecoder(self.model, max_len=LEAN_MAX_LEN, int8=int8)
+            packed = self._load_packed() if int8 else None
+            if packed is None:
+                self._merge_adapter()
+            self._lean[int8] = decoder = LeanDecoder(self.model, max_len=LEAN_MAX_LEN, int8=int8, packed=packed)
+            if int8 and packed is None:
+                self._save_packed(decoder.packed())
         return self._lean[int8]
+
+    def _load_packed(self) -> dict[str, Any] | None:
+        """The int8 weights saved by an earlier start, if they are there and fit the model.
+
+        Why: quantizing reads every fp32 weight, and a page read stays in the process's
+        resident memory while the model is mapped: 540 MB of SmolLM2 that the int8 decoder
+        never uses again.  Loaded from this file, the fp32 projections are never touched
+        (peak RSS of an interview: README "Models").
+        """
+        from agent.lean_decode import check_packed
+
+        if self.int8_cache is None or not self.int8_cache.is_file():
+            return None
+        try:
+            from safetensors.torch import load_file
+
+            packed = load_file(self.int8_cache)
+        except Exception:  # noqa: BLE001 - a damaged or foreign file: rebuild it (a cache only saves time)
+            return None
+        return packed if check_packed(self.model, packed) else None
+
+    def _save_packed(self, packed: dict[str, Any]) -> None:
+        """Write the int8 weights beside the model's dense copy (atomically; a failure only costs speed)."""
+        if self.int8_cache is None or not self.int8_cache.parent.is_dir():
+            return
+        import tempfile
+
+        from safetensors.torch import save_file
+
+        fd, tmp = tempfile.mkstemp(prefix=self.int8_cache.name + ".", dir=self.int8_cache.parent)
+        os.close(fd)
+        try:
+            save_file({k: v.contiguous() for k, v in packed.items()}, tmp)
+            os.replace(tmp, self.int8_cache)
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
 
     def prompt_ids(self, messages: Sequence[Message], prefix: str = "") -> Any:
         text = self.tokenizer.apply_chat_template(list(messages), add_generation_prompt=True, tokenize=False)
@@ -245,6 +334,7 @@ class TransformersChatModel:
         if n == 0 or n >= ids.shape[1] or ids[0, :n].tolist() != head:
             return None
         if self._cached is None or self._cached[0] != tuple(head):
+            self._merge_adapter()
             with torch.inference_mode():
                 out = self.model(torch.tensor([head], device=self.model.device), use_cache=True)
             self._cached = (tuple(head), out.past_key_values)
@@ -271,6 +361,7 @@ class TransformersChatModel:
         if self.engine != "generate" and ids.shape[1] + max_new_tokens <= LEAN_MAX_LEN:
             yield from self._stream_lean(ids[0].tolist(), max_new_tokens, stop, cancel)
             return
+        self._merge_adapter()
         past = self._past_for(messages, ids)
         streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
         ended = threading.Event()

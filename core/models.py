@@ -49,6 +49,11 @@ def ensure_offline() -> None:
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("TQDM_DISABLE", "1")  # the GGUF dequantizer's own bar
+    # oneDNN keeps a compiled matmul for every input shape it has seen (1,024 by default),
+    # and every answer brings new lengths: an interview grew by ~20 MB an answer, 400 MB
+    # in twenty.  64 keep the shapes that repeat (a decode step) at no measured cost
+    # in grading time (benchmarks/bench_grading.py, 39 words: 45.1 vs 45.6 ms p50).
+    os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "64")
 
 
 ensure_offline()
@@ -184,6 +189,7 @@ class LoadedLLM:
     name: str
     device: str
     from_cache: bool = False
+    cache_dir: Path | None = None  # the dense copy's folder (a GGUF's), where derived weights may be kept too
 
 
 def _torch_placement() -> tuple[Any, dict[str, Any]]:
@@ -205,6 +211,7 @@ def load_llm(source: str | os.PathLike[str] | None = None) -> LoadedLLM:
 
     dtype, placement = _torch_placement()
     from_cache = False
+    cached: Path | None = None
     try:
         if path.is_file():
             cached = dense_cache_path(path)
@@ -225,7 +232,10 @@ def load_llm(source: str | os.PathLike[str] | None = None) -> LoadedLLM:
         raise ModelError(f"Could not load the LLM from {path}: {type(exc).__name__}: {exc}") from exc
     model.eval()
     device = str(next(model.parameters()).device)
-    return LoadedLLM(model=model, tokenizer=tokenizer, name=model_name(path), device=device, from_cache=from_cache)
+    return LoadedLLM(
+        model=model, tokenizer=tokenizer, name=model_name(path), device=device, from_cache=from_cache,
+        cache_dir=cached if cached is not None and cached.is_dir() else None,
+    )
 
 
 def _save_dense(model: Any, tokenizer: Any, gguf: Path, target: Path) -> None:

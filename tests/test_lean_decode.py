@@ -98,3 +98,37 @@ def test_a_prompt_says_the_same_whatever_was_said_before(chat_model) -> None:  #
             assert after == fresh == again, (engine, fresh, after, again)
     finally:
         chat_model.engine, chat_model.prefix_cache = saved, True
+
+
+def test_int8_weights_are_saved_once_and_reloaded_without_the_model_s_own(tmp_path) -> None:  # noqa: ANN001
+    """The int8 build is saved beside the model; a later start decodes from the saved
+    weights (the reaction adapter inside them) without merging the adapter into the fp32
+    model, says the same, and a damaged file is rebuilt, not trusted."""
+    from agent.lean_decode import int8_available
+    from agent.llm import TransformersChatModel, adapter_path
+
+    if not int8_available():
+        pytest.skip("torch._weight_int8pack_mm is not in this torch build")
+
+    def say(model: TransformersChatModel, engine: str = "lean-int8") -> str:
+        return _run(model, engine, ASKS[0], max_new_tokens=24)
+
+    first = TransformersChatModel.load(cache_dir=tmp_path)
+    assert first.engine == "lean-int8" and first.int8_cache is not None
+    assert not first.int8_cache.exists()
+    said = say(first)
+    assert said.strip()
+    assert first.int8_cache.is_file()
+
+    again = TransformersChatModel.load(cache_dir=tmp_path)
+    lazy = adapter_path() is not None
+    assert (again._adapter is not None) == lazy  # nothing merged: the saved weights carry the adapter
+    assert say(again) == said
+    assert (again._adapter is not None) == lazy  # ... and decoding never needed the fp32 projections
+    assert say(again, "generate") == say(first, "generate")  # generate merges first, then reads them
+
+    first.int8_cache.write_bytes(b"not a safetensors file")
+    damaged = TransformersChatModel.load(cache_dir=tmp_path)
+    assert say(damaged) == said
+    assert damaged._adapter is None  # rebuilt from the (merged) model
+    assert damaged._load_packed() is not None  # and written again
