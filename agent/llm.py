@@ -34,7 +34,7 @@ import contextlib
 import functools
 import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -130,6 +130,78 @@ class ChatModel(Protocol):
         ...
 
 
+class BackgroundChatModel:
+    """The interviewer's LLM, loading in a thread while the candidate reads the first question.
+
+    Why: nothing the interviewer says before the first answer comes from the model (an
+    opening is the curated question), and loading it is a second of a warm start's five
+    (README "Models").  So the models are "ready" once the grader and the index are, and
+    the first reaction - at the earliest a few seconds later, after an answer - waits
+    for the load if it is somehow still running.  A load that fails raises its error
+    there (:class:`core.errors.ModelError`), where the voice falls back to the curated
+    wording and says why.
+
+    Not a daemon thread: one still inside torch when the interpreter exits aborts the
+    process; an exit waits for the load instead.
+    """
+
+    def __init__(self, load: Callable[[], ChatModel], name: str) -> None:
+        self.name = name
+        self._load = load
+        self._done = threading.Event()
+        self._model: ChatModel | None = None
+        self._error: BaseException | None = None
+        threading.Thread(target=self._run, name="viva-llm-load", daemon=False).start()
+
+    def _run(self) -> None:
+        try:
+            self._model = self._load()
+        except BaseException as exc:  # noqa: BLE001 - re-raised to whoever needs the model
+            self._error = exc
+        finally:
+            self._done.set()
+
+    @property
+    def is_loaded(self) -> bool:
+        return self._done.is_set() and self._error is None
+
+    def loaded(self) -> ChatModel:
+        """The model, once loaded (waits for the load; raises what it raised)."""
+        self._done.wait()
+        if self._error is not None:
+            raise self._error
+        assert self._model is not None
+        return self._model
+
+    def stream(self, messages: Sequence[Message], **kwargs: Any) -> Iterator[str]:
+        return self.loaded().stream(messages, **kwargs)
+
+    def prepare(self, messages: Sequence[Message]) -> None:
+        warm = getattr(self.loaded(), "prepare", None)
+        if callable(warm):
+            warm(messages)
+
+
+def loaded_model(model: ChatModel | None) -> ChatModel | None:
+    """``model`` itself, or the model a :class:`BackgroundChatModel` was loading (waits for it)."""
+    return model.loaded() if isinstance(model, BackgroundChatModel) else model
+
+
+def chat_model_name(source: str | None, adapter: bool) -> str:
+    """The name :meth:`TransformersChatModel.load` gives (known before loading: the header shows it)."""
+    from core.models import model_name, resolve_llm_path
+
+    return model_name(resolve_llm_path(source)) + ("+voice-lora" if adapter else "")
+
+
+def wants_adapter(source: str | None, adapter: bool | None = None) -> bool:
+    """Whether the shipped reaction LoRA goes with ``source``: asked, or (``None``) the model is
+    the default one, ``VIVA_VOICE_ADAPTER`` is not 0 and the adapter is there."""
+    if adapter is None:
+        adapter = source is None and os.environ.get("VIVA_VOICE_ADAPTER", "1") != "0"
+    return adapter and adapter_path() is not None
+
+
 @dataclass
 class GenerationStats:
     """Timing of the last generation, for benchmarks and the transcript."""
@@ -199,9 +271,7 @@ class TransformersChatModel:
         from core.models import load_llm
 
         loaded = load_llm(source)
-        if adapter is None:
-            adapter = source is None and os.environ.get("VIVA_VOICE_ADAPTER", "1") != "0"
-        lora = adapter_path() if adapter else None
+        lora = adapter_path() if wants_adapter(source, adapter) else None
         int8_cache = None
         cache_dir = cache_dir or loaded.cache_dir
         if cache_dir is not None:

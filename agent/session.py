@@ -40,8 +40,14 @@ def load_components(
     progress: Callable[[str], None] = lambda step: None,
     chat_model: ChatModel | None = None,  # a ready one (tests, the TUI's fake) instead of loading one
     bank: Callable[[], Bank] | None = None,  # where the bank comes from (the app's, loaded once) instead of parsing it
+    background_llm: bool = False,
 ) -> Components:
-    """Load everything; ``llm='none'`` skips the LLM and uses the rubric's own wording."""
+    """Load everything; ``llm='none'`` skips the LLM and uses the rubric's own wording.
+
+    ``background_llm``: return before the LLM is loaded (it goes on loading in a thread,
+    :class:`agent.llm.BackgroundChatModel`); the TUI asks for this, since the first
+    question needs no model.  A bad path is still reported here, before anything loads.
+    """
     from core.models import check_model_sources, ensure_offline
 
     ensure_offline()
@@ -67,10 +73,14 @@ def load_components(
     from agent.voice import Voice
 
     if chat_model is None and (llm or "").lower() != "none":
-        progress("llm")
-        from agent.llm import TransformersChatModel
+        from agent.llm import BackgroundChatModel, TransformersChatModel, chat_model_name, wants_adapter
 
-        chat_model = TransformersChatModel.load(llm)
+        if background_llm:
+            # The first question needs no model: it loads while the candidate reads it.
+            chat_model = BackgroundChatModel(lambda: TransformersChatModel.load(llm), chat_model_name(llm, wants_adapter(llm)))
+        else:
+            progress("llm")
+            chat_model = TransformersChatModel.load(llm)
     progress("ready")
     return Components(questions, grader, retriever, Voice(chat_model, encoder))
 

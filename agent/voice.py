@@ -35,9 +35,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from agent.llm import ChatModel, Message
+from agent.llm import ChatModel, Message, loaded_model
 from agent.record import Question
 from core.embedding import Encoder
+from core.errors import VivaError
 
 SYSTEM = (
     "You are a friendly interviewer. After the candidate answers, you say one short sentence "
@@ -309,7 +310,10 @@ class Voice:
         """Build the model's prompt cache ahead of the first reaction (a no-op without one)."""
         warm = getattr(self.model, "prepare", None)
         if callable(warm):
-            warm(self.prompt("..."))
+            try:
+                warm(self.prompt("..."))
+            except VivaError:
+                pass  # a model that failed to load: the first reaction says so (react)
 
     def prepare_soon(self) -> None:
         """:meth:`prepare` in a background thread, once: the first question is already on
@@ -326,9 +330,10 @@ class Voice:
 
     def raw_reaction(self, said: str) -> str:
         """The model's reaction to ``said``, unchecked (pre-filled with ``self.prefix``)."""
-        assert self.model is not None
-        prefix = _prefix_for(self.model, said) if self.prefix is None else self.prefix
-        stream = self.model.stream(
+        model = loaded_model(self.model)
+        assert model is not None
+        prefix = _prefix_for(model, said) if self.prefix is None else self.prefix
+        stream = model.stream(
             self.prompt(said), prefix=prefix, max_new_tokens=self.max_new_tokens,
             stop=(".", "!", "?", "\n"), cancel=self._cancel,
         )
@@ -337,7 +342,10 @@ class Voice:
     def react(self, ctx: Context, question: str = "") -> tuple[Check, float]:
         """Generate and check one reaction (nothing is shown); returns the check and seconds taken."""
         start = time.perf_counter()
-        raw = self.raw_reaction(ctx.said or ctx.answer)
+        try:
+            raw = self.raw_reaction(ctx.said or ctx.answer)
+        except VivaError as err:  # the model failed to load (in the background): the curated question
+            return Check(False, "", f"the model could not be used: {err}"), time.perf_counter() - start
         took = time.perf_counter() - start
         if self._cancel.is_set():
             return Check(False, first_sentence(raw), STOPPED), took

@@ -374,16 +374,68 @@ def decode_speed(model: TransformersChatModel, reps: int = 5, tokens: int = 48) 
     return out
 
 
+REFERENCE = "llama.cpp"  # the reference engine's row in decode_speed's result
+REFERENCE_INSTALL = "make bench-reference"
+
+
+def reference_speed(model: TransformersChatModel, reps: int, tokens: int) -> dict[str, list[float]] | None:
+    """llama.cpp (``llama-cpp-python``, an optional bench extra) on the same GGUF, prompt,
+    thread count, greedy choice and repetition penalty; None when it is not installed or
+    the model is not a GGUF."""
+    try:
+        from llama_cpp import Llama
+    except ImportError:
+        return None
+    from core.models import resolve_llm_path
+
+    gguf = resolve_llm_path(None)
+    if not gguf.is_file() or "SmolLM2" not in model.name:
+        return None
+    llm = Llama(model_path=str(gguf), n_ctx=1024, n_threads=model.threads or 1, n_batch=256, verbose=False)
+    text = model.tokenizer.apply_chat_template(
+        [{"role": "user", "content": DECODE_PROMPT}], add_generation_prompt=True, tokenize=False
+    )
+    ids = llm.tokenize(text.encode(), add_bos=False, special=True)
+    out: dict[str, list[float]] = {"first": [], "tok/s": []}
+    for rep in range(reps + 1):
+        llm.reset()  # the whole prompt each time, as for ours
+        t = time.perf_counter()
+        first, n = 0.0, 0
+        for token in llm.generate(ids, top_k=1, temp=0.0, repeat_penalty=model.repetition_penalty, reset=True):
+            n += 1
+            if n == 1:
+                first = time.perf_counter() - t
+            if n >= tokens or token == llm.token_eos():
+                break
+        total = time.perf_counter() - t
+        if rep:
+            out["first"].append(first)
+            out["tok/s"].append((n - 1) / max(total - first, 1e-9))
+    return out
+
+
 def decode_rows(model: TransformersChatModel, quick: bool = False) -> list[Result]:
-    speed = decode_speed(model, reps=2 if quick else 5)
+    reps = 2 if quick else 5
+    speed = decode_speed(model, reps=reps)
+    reference = reference_speed(model, reps, 48)
     rows = []
-    base = sorted(speed["generate"]["tok/s"])[len(speed["generate"]["tok/s"]) // 2]
-    for engine, v in speed.items():
-        tps = sorted(v["tok/s"])[len(v["tok/s"]) // 2]
-        first = sorted(v["first"])[len(v["first"]) // 2]
+
+    def median(v: list[float]) -> float:
+        return sorted(v)[len(v) // 2]
+
+    base = median(speed["generate"]["tok/s"])
+    ref = median(reference["tok/s"]) if reference else None
+    for engine, v in [*speed.items(), *([(REFERENCE, reference)] if reference else [])]:
+        tps, first = median(v["tok/s"]), median(v["first"])
         note = "(before)" if engine == "generate" else f"({tps / base:.2f}x generate)"
-        rows.append(Result("interviewer", f"decode, {engine} {note}", "median tok/s", tps, "tok/s"))
+        if ref and engine != REFERENCE:
+            note += f", {tps / ref:.2f}x llama.cpp"
+        target = ">= 0.5x llama.cpp" if engine == "lean-int8" else ""
+        rows.append(Result("interviewer", f"decode, {engine} {note}", "median tok/s", tps, "tok/s", target))
         rows.append(Result("interviewer", f"first token, {engine}", "median, 40-token prompt", first * 1000, "ms"))
+    if reference is None:
+        missing = f"decode, {REFERENCE}: not installed ({REFERENCE_INSTALL})"
+        rows.append(Result("interviewer", missing, "median tok/s", float("nan")))
     return rows
 
 

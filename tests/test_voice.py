@@ -99,6 +99,44 @@ def test_a_good_reaction_is_said_before_the_curated_question() -> None:
     assert q.text.endswith(q.intended)
 
 
+def test_a_model_loading_in_the_background_is_waited_for_by_the_first_reaction_only() -> None:
+    """The first question needs no model, so it is asked while the model still loads; the
+    first reaction waits for the load and is then the loaded model's."""
+    from agent.llm import BackgroundChatModel
+
+    gate = threading.Event()
+    loaded = Scripted()
+
+    def load() -> Scripted:
+        gate.wait()
+        return loaded
+
+    model = BackgroundChatModel(load, "scripted")
+    iv = make(model)
+    assert spoken(iv) == iv.pending.text  # asked with the load still held at the gate
+    assert not model.is_loaded
+    iv.submit("strong")
+    gate.set()
+    assert spoken(iv) == "So you mentioned strong. What is the depth 2 question about alpha?"
+    assert model.is_loaded and len(loaded.calls) == 1
+
+
+def test_a_model_that_fails_to_load_leaves_the_curated_question_and_says_why() -> None:
+    from agent.llm import BackgroundChatModel
+    from core.errors import ModelError
+
+    def load() -> Scripted:
+        raise ModelError("Could not load the LLM from /x: broken")
+
+    iv = make(BackgroundChatModel(load, "scripted"))
+    spoken(iv)
+    iv.submit("strong")
+    text = spoken(iv)
+    q = iv.pending
+    assert text == q.text == q.intended
+    assert q.fell_back and "could not be used" in q.fallback_reason and "broken" in q.fallback_reason
+
+
 def test_a_failed_reaction_is_dropped_before_anyone_sees_it() -> None:
     model = Scripted(" Dropout is a regularization technique that randomly zeroes activations during training and")
     iv = make(model)

@@ -89,7 +89,8 @@ class VivaApp(App[None]):
 
         try:
             components = load_components(
-                self.llm_source, self.embedder_source, progress, chat_model=self.chat_model, bank=self.question_bank
+                self.llm_source, self.embedder_source, progress, chat_model=self.chat_model, bank=self.question_bank,
+                background_llm=True,
             )
         except VivaError as err:
             self.load_error = str(err)
