@@ -134,10 +134,10 @@ class BackgroundChatModel:
     """The interviewer's LLM, loading in a thread while the candidate reads the first question.
 
     Why: nothing the interviewer says before the first answer comes from the model (an
-    opening is the curated question), and loading it is a second of a warm start's five
-    (README "Models").  So the models are "ready" once the grader and the index are, and
-    the first reaction - at the earliest a few seconds later, after an answer - waits
-    for the load if it is somehow still running.  A load that fails raises its error
+    opening is the curated question), and loading it takes 0.3 s of a warm start but
+    15 s of a first one, which converts the GGUF (README "Models").  So the models are
+    "ready" once the grader and the index are, and the first reaction - at the earliest
+    a few seconds later, after an answer - waits for the load if it is still running.  A load that fails raises its error
     there (:class:`core.errors.ModelError`), where the voice falls back to the curated
     wording and says why.
 
