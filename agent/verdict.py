@@ -26,6 +26,7 @@ FLAG_TEXT = {
     "contradiction": "says the opposite of a key point",
     "dont-know": "said they don't know",
     "already-said": "points back to an earlier answer",
+    "repetitive": "repeats the same few words over and over (scored at most 1)",
     "truncated": f"graded on its first {MAX_GRADED_CHARS:,} characters (the whole answer is kept)",
 }
 

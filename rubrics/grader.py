@@ -61,7 +61,7 @@ from rubrics.learned import (
     point_features,
 )
 from rubrics.schema import KeyPoint, Rung
-from rubrics.spoken import Window, content_words, echo_ratio, gist_text, windows
+from rubrics.spoken import Window, content_words, echo_ratio, gist_text, repetitive, windows
 
 CALIBRATION_FILE = Path(__file__).resolve().parent / "calibration.json"
 
@@ -87,6 +87,7 @@ class GraderParams:
     # hears a candidate who knows the pitfall, and the key points alone miss it.
     reject_bonus: float = 0.0
     short_words: int = 4  # fewer content words than this: too short
+    repetitive_cap: float = 1.0  # the most a long answer of a few repeated words scores (spoken.repetitive)
     echo: float = 0.75  # a window whose content words are this much the question's own: restating
     small_window: int = 8  # words in the finer window scale (0: sentence windows only)
     mis_cap: float = 1.5  # a stated misconception (or a contradicted point) caps the score here
@@ -399,6 +400,8 @@ class Grader:
             flags.append("already-said")
         if words < p.short_words and "dont-know" not in flags:
             flags.append("too-short")
+        if repetitive(answer[:MAX_GRADED_CHARS]):
+            flags.append("repetitive")
         if found:
             flags.append("misconception")
         if contradictions:
@@ -419,6 +422,8 @@ class Grader:
             score = min(score, p.mis_cap)
         if "restates-question" in flags and not any(r.hit for r in results) and not (reference_only and gist_sim >= p.gist_lo):
             score = min(score, 0.5)
+        if "repetitive" in flags:
+            score = min(score, p.repetitive_cap)  # the same few words over and over: no credit for volume
         if "dont-know" in flags or "off-topic" in flags:
             score = 0.0  # a human grader's 0, whatever the bottom of the map (an ad-hoc map's is near 2)
         return Grade(round(score, 2), raw, results, found, flags, answer, contradictions, gist_sim, focus, judged_on)

@@ -284,6 +284,38 @@ def test_a_long_answer_keeps_its_points(grader, bank) -> None:
         assert p.evidence and g.answer[p.span[0] : p.span[1]] == p.evidence
 
 
+def _salad(words: int) -> str:
+    """The rubric's words in a fixed shuffled order (no randomness: the same every run)."""
+    vocab = "so the gradient um basically vanishes when the sigmoid saturates and relu keeps a slope of one".split()
+    return " ".join(vocab[(i * 7 + i // len(vocab)) % len(vocab)] for i in range(words))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("words", [300, 3000])
+def test_a_long_salad_of_the_rubric_s_words_earns_nothing_for_its_volume(grader, bank, words: int) -> None:
+    """Each key point takes its best window, so without this a salad of the right words
+    scored more the longer it was (3.8 at 1,000 words)."""
+    _, rung = bank.rung("activations:sigmoid-tanh-hidden")
+    g = grader.grade(rung, _salad(words))
+    assert "repetitive" in g.flags
+    assert g.score <= 1.0
+
+
+def test_real_answers_are_never_taken_for_a_salad() -> None:
+    """Every labelled answer (rambles of 300 words included) and every SemEval answer keeps its variety;
+    the same good answer pasted over and over does not."""
+    from evaluation import public
+    from evaluation.calibrate import load_labelled
+    from rubrics.spoken import repetitive
+
+    answers = [i.answer for i in load_labelled()]
+    answers += [g.answer for ds, splits in public.SPLITS.items() for sp in (*splits, "train") for g in public.load(ds, sp)]
+    assert len(answers) > 13_000
+    assert not [a for a in answers if repetitive(a)]
+    assert repetitive(" ".join([LONG_ANSWER] * 30))
+    assert not repetitive(LONG_ANSWER)
+
+
 @pytest.mark.slow
 def test_a_wrong_number_in_the_right_words_scores_low(grader) -> None:
     rung = adhoc_rung(
