@@ -352,7 +352,7 @@ class TransformersChatModel:
         try:
             save_file({k: v.contiguous() for k, v in packed.items()}, tmp)
             os.replace(tmp, self.int8_cache)
-        except OSError:
+        except Exception:  # noqa: BLE001 - a full disk surfaces as safetensors' own error type, not OSError
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
 

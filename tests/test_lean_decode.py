@@ -132,3 +132,27 @@ def test_int8_weights_are_saved_once_and_reloaded_without_the_model_s_own(tmp_pa
     assert say(damaged) == said
     assert damaged._adapter is None  # rebuilt from the (merged) model
     assert damaged._load_packed() is not None  # and written again
+
+
+def test_int8_weights_that_cannot_be_saved_cost_only_speed(tmp_path, monkeypatch) -> None:  # noqa: ANN001
+    """A full disk (safetensors raises its own error type, not OSError) leaves no file and no
+    temporary behind, and the reply is the same as with a cache."""
+    import safetensors.torch
+
+    from agent.lean_decode import int8_available
+    from agent.llm import TransformersChatModel
+
+    if not int8_available():
+        pytest.skip("torch._weight_int8pack_mm is not in this torch build")
+
+    def full_disk(*args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        raise RuntimeError("No space left on device (os error 28)")
+
+    monkeypatch.setattr(safetensors.torch, "save_file", full_disk)
+    model = TransformersChatModel.load(cache_dir=tmp_path)
+    said = _run(model, "lean-int8", ASKS[0], max_new_tokens=24)
+    assert said.strip()
+    assert list(tmp_path.iterdir()) == []
+    monkeypatch.undo()
+    cached = TransformersChatModel.load(cache_dir=tmp_path)
+    assert _run(cached, "lean-int8", ASKS[0], max_new_tokens=24) == said
