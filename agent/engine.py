@@ -29,6 +29,7 @@ from agent.policy import TopicState, apply, decide, start_index
 from agent.record import Decision, Question, QuestionKind, SessionRecord, Turn
 from agent.voice import Context, Voice, to_clause_end
 from core.errors import VivaError
+from core.memory import release_free_memory
 from rubrics.bank import Bank
 from rubrics.grader import RUNG, Focus, Grade, Grader
 from rubrics.schema import Rung, Topic
@@ -144,6 +145,7 @@ class Interview:
         # grading the answer does not pay for it (~0.1-0.3 s on 2 cores).
         self.grader.prepare(state.rung)
         self.voice.prepare_soon()  # the reaction prompt's cache, built while the candidate answers
+        release_free_memory()  # what grading and the reaction freed (core/memory.py: why here)
 
     def cancel(self) -> None:
         """Stop the interviewer mid-sentence; the rubric wording stands in."""
