@@ -165,6 +165,11 @@ class BackgroundChatModel:
     def is_loaded(self) -> bool:
         return self._done.is_set() and self._error is None
 
+    @property
+    def loading(self) -> bool:
+        """The load's thread is still running."""
+        return not self._done.is_set()
+
     def loaded(self) -> ChatModel:
         """The model, once loaded (waits for the load; raises what it raised)."""
         self._done.wait()

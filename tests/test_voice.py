@@ -114,11 +114,11 @@ def test_a_model_loading_in_the_background_is_waited_for_by_the_first_reaction_o
     model = BackgroundChatModel(load, "scripted")
     iv = make(model)
     assert spoken(iv) == iv.pending.text  # asked with the load still held at the gate
-    assert not model.is_loaded
+    assert not model.is_loaded and model.loading
     iv.submit("strong")
     gate.set()
     assert spoken(iv) == "So you mentioned strong. What is the depth 2 question about alpha?"
-    assert model.is_loaded and len(loaded.calls) == 1
+    assert model.is_loaded and not model.loading and len(loaded.calls) == 1
 
 
 def test_a_model_that_fails_to_load_leaves_the_curated_question_and_says_why() -> None:

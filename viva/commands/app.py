@@ -11,7 +11,16 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def open_app(args: argparse.Namespace) -> int:
+    import sys
+
+    from agent.llm import BackgroundChatModel
     from tui.app import VivaApp
 
-    VivaApp(llm=args.llm, embedder=args.embedder).run()
+    app = VivaApp(llm=args.llm, embedder=args.embedder)
+    app.run()
+    model = app.components.voice.model if app.components is not None else None
+    if isinstance(model, BackgroundChatModel) and model.loading:
+        # The process waits for the load's thread (one cut off inside torch can abort the
+        # process); on a first start that is the GGUF's conversion: say why the terminal waits.
+        print("viva: letting the interviewer model finish loading before exiting ...", file=sys.stderr, flush=True)
     return 0
