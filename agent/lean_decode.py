@@ -25,7 +25,7 @@ knows are taken (:func:`supports`); anything else, or a GPU, stays on ``generate
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -107,19 +107,29 @@ class _Layer:
     down: _Linear
 
 
-def packed_shapes(model: Any) -> dict[str, tuple[tuple[int, ...], torch.dtype]]:
-    """What :meth:`LeanDecoder.packed` holds for ``model``: each tensor's shape and dtype."""
-    def entry(name: str, shape: tuple[int, int]) -> dict[str, tuple[tuple[int, ...], torch.dtype]]:
-        return {f"{name}.w": (shape, torch.int8), f"{name}.scale": ((shape[0],), torch.bfloat16)}
-
-    out = entry("lm_head", tuple(model.lm_head.weight.shape))
+def _projections(model: Any) -> dict[str, tuple[list[Any], Any]]:
+    """The decoder's matrices by name (the one home of the names :meth:`LeanDecoder.packed`
+    saves): the model's weights stacked by rows into each, and its bias (or None)."""
+    out: dict[str, tuple[list[Any], Any]] = {"lm_head": ([model.lm_head.weight], None)}
     for i, layer in enumerate(model.model.layers):
         a, m = layer.self_attn, layer.mlp
-        hidden = a.q_proj.weight.shape[1]
-        out |= entry(f"{i}.qkv", (sum(p.weight.shape[0] for p in (a.q_proj, a.k_proj, a.v_proj)), hidden))
-        out |= entry(f"{i}.o", tuple(a.o_proj.weight.shape))
-        out |= entry(f"{i}.gate_up", (m.gate_proj.weight.shape[0] + m.up_proj.weight.shape[0], hidden))
-        out |= entry(f"{i}.down", tuple(m.down_proj.weight.shape))
+        qkv = (a.q_proj, a.k_proj, a.v_proj)
+        biases = [p.bias for p in qkv]
+        out[f"{i}.qkv"] = ([p.weight for p in qkv], torch.cat(biases) if all(b is not None for b in biases) else None)
+        out[f"{i}.o"] = ([a.o_proj.weight], a.o_proj.bias)
+        out[f"{i}.gate_up"] = ([m.gate_proj.weight, m.up_proj.weight], None)
+        out[f"{i}.down"] = ([m.down_proj.weight], None)
+    return out
+
+
+def packed_shapes(model: Any) -> dict[str, tuple[tuple[int, ...], torch.dtype]]:
+    """What :meth:`LeanDecoder.packed` holds for ``model``: each tensor's shape and dtype
+    (read from the weights' shapes only: their pages are not touched)."""
+    out: dict[str, tuple[tuple[int, ...], torch.dtype]] = {}
+    for name, (parts, _) in _projections(model).items():
+        rows = sum(int(p.shape[0]) for p in parts)
+        out[f"{name}.w"] = ((rows, int(parts[0].shape[1])), torch.int8)
+        out[f"{name}.scale"] = ((rows,), torch.bfloat16)
     return out
 
 
@@ -160,11 +170,23 @@ class LeanDecoder:
         with torch.no_grad():
             self.embed = inner.embed_tokens.weight.detach()
             self.norm = inner.norm.weight.detach()
-            def pair(name: str) -> tuple[torch.Tensor, torch.Tensor] | None:
-                return None if packed is None or not int8 else (packed[f"{name}.w"], packed[f"{name}.scale"])
+            projections = _projections(model)
 
-            self.lm_head = _Linear(model.lm_head.weight, None, int8, pair("lm_head"))
-            self.layers = [self._layer(layer, int8, pair, f"{i}.") for i, layer in enumerate(inner.layers)]
+            def linear(name: str) -> _Linear:
+                parts, bias = projections[name]
+                saved = (packed[f"{name}.w"], packed[f"{name}.scale"]) if packed is not None and int8 else None
+                return _Linear(parts, bias, int8, saved)
+
+            self.linears = {name: linear(name) for name in projections}
+            self.lm_head = self.linears["lm_head"]
+            self.layers = [
+                _Layer(
+                    ln1=layer.input_layernorm.weight.detach(), qkv=self.linears[f"{i}.qkv"], o=self.linears[f"{i}.o"],
+                    ln2=layer.post_attention_layernorm.weight.detach(), gate_up=self.linears[f"{i}.gate_up"],
+                    down=self.linears[f"{i}.down"],
+                )
+                for i, layer in enumerate(inner.layers)
+            ]
             dtype = self.embed.dtype
             positions = torch.arange(self.max_len).unsqueeze(0)
             cos, sin = inner.rotary_emb(torch.zeros(1, dtype=dtype), positions)
@@ -179,30 +201,11 @@ class LeanDecoder:
         # a prompt's text depend on what was said before it.
         self.prefilled = 0
 
-    @staticmethod
-    def _layer(layer: Any, int8: bool, packed: Callable[[str], tuple[torch.Tensor, torch.Tensor] | None], name: str) -> _Layer:
-        a, m = layer.self_attn, layer.mlp
-        biases = [p.bias for p in (a.q_proj, a.k_proj, a.v_proj)]
-        return _Layer(
-            ln1=layer.input_layernorm.weight.detach(),
-            qkv=_Linear(
-                [a.q_proj.weight, a.k_proj.weight, a.v_proj.weight],
-                torch.cat(biases) if all(b is not None for b in biases) else None, int8, packed(name + "qkv"),
-            ),
-            o=_Linear(a.o_proj.weight, a.o_proj.bias, int8, packed(name + "o")),
-            ln2=layer.post_attention_layernorm.weight.detach(),
-            gate_up=_Linear([m.gate_proj.weight, m.up_proj.weight], None, int8, packed(name + "gate_up")),
-            down=_Linear(m.down_proj.weight, None, int8, packed(name + "down")),
-        )
-
     def packed(self) -> dict[str, torch.Tensor]:
         """The int8 weights and scales by name, to save and hand to a later build (``packed=``)."""
         assert self.int8, "only int8 weights are packed (fp32 ones are the model's own)"
-        linears = {"lm_head": self.lm_head}
-        for i, L in enumerate(self.layers):
-            linears.update({f"{i}.qkv": L.qkv, f"{i}.o": L.o, f"{i}.gate_up": L.gate_up, f"{i}.down": L.down})
         out: dict[str, torch.Tensor] = {}
-        for name, lin in linears.items():
+        for name, lin in self.linears.items():
             out[f"{name}.w"], out[f"{name}.scale"] = lin.w, lin.scale
         return out
 

@@ -282,7 +282,7 @@ class TransformersChatModel:
         if cache_dir is not None:
             int8_cache = cache_dir / f"lean-int8-{_weights_digest(lora)}.safetensors"
         chat = cls(
-            model=loaded.model, tokenizer=loaded.tokenizer, name=loaded.name + ("+voice-lora" if lora else ""),
+            model=loaded.model, tokenizer=loaded.tokenizer, name=chat_model_name(source, lora is not None),
             engine=decode_engine(loaded.model), int8_cache=int8_cache, _adapter=lora,
         )
         if not (chat.engine == "lean-int8" and int8_cache is not None and int8_cache.is_file()):
