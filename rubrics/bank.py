@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from core import yaml_text
 from core.errors import DataError
 from rubrics.schema import Rung, Topic
 
@@ -50,7 +51,7 @@ def _location(raw: Any, loc: tuple[Any, ...]) -> str:
 def parse_topic(text: str, source: str) -> Topic:
     """Parse and validate one rubric file's text."""
     try:
-        raw = yaml.safe_load(text)
+        raw = yaml_text.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""

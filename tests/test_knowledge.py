@@ -161,6 +161,30 @@ def test_damaged_cache_is_rebuilt(encoder, fresh_cache, tmp_path) -> None:
     assert len(again.search("alpha beta gamma", k=1)) == 1
 
 
+@pytest.mark.slow
+def test_lexical_index_builds_in_the_background_and_a_failure_reaches_the_search(
+    encoder, fresh_cache, tmp_path, monkeypatch
+) -> None:
+    """The TF-IDF half is built off the start-up path; a broken build is not swallowed."""
+    import sklearn.feature_extraction.text as sk_text
+
+    primer = tmp_path / "primer"
+    primer.mkdir()
+    (primer / "demo.md").write_text(PRIMER_TEXT)
+    built = Retriever(load_corpus(primer_dir=primer), encoder)
+    assert built._lexical is not None and built._lexical.ready().matrix.shape[0] == len(built.corpus)
+    assert len(built.search("alpha beta gamma", k=1)) == 1
+
+    class Broken:
+        def __init__(self, **kwargs: object) -> None:
+            raise MemoryError("no room for the vocabulary")
+
+    monkeypatch.setattr(sk_text, "TfidfVectorizer", Broken)
+    broken = Retriever(load_corpus(primer_dir=primer), encoder)  # construction does not wait or fail
+    with pytest.raises(MemoryError, match="no room"):
+        broken.search("alpha beta gamma", k=1)
+
+
 def test_flat_and_hnsw_agree_on_easy_data() -> None:
     rng = np.random.default_rng(0)
     vecs = rng.normal(size=(2000, 32)).astype(np.float32)
