@@ -38,11 +38,63 @@ _SMALL = {
     "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
     "ten": 10, "eleven": 11, "twelve": 12, "half": 0.5, "quarter": 0.25,
 }
-_TOKEN = re.compile(r"\d+x\d+|[a-z]+\d[a-z0-9]*|\d+(?:[.,]\d+)*(?:[a-z%]+)?|[a-z]+|%")
+_SCIENTIFIC = r"\d+(?:\.\d+)?e[-+]?\d+"
+_TOKEN = re.compile(rf"{_SCIENTIFIC}\b|\d+x\d+|[a-z]+\d[a-z0-9]*|\d+(?:[.,]\d+)*(?:[a-z%]+)?|[a-z]+|%")
+_SCIENTIFIC_TOKEN = re.compile(rf"^{_SCIENTIFIC}$")
+SCIENTIFIC = "e-notation"  # the unit of a number written (or said) as a power of ten
+_DIGIT_WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+_DIGIT_OR_WORD = rf"(\d+(?:\.\d+)?|{'|'.join(_DIGIT_WORDS)})"
+# Spoken exponents: "one e minus four", "5 e minus 4", "ten to the minus four" -> 1e-4.
+_SPOKEN_EXPONENT = re.compile(rf"\b{_DIGIT_OR_WORD}\s*e\s*(?:minus|-)\s*{_DIGIT_OR_WORD}\b")
+_TEN_TO_THE = re.compile(rf"\b(?:10|ten) to the (minus |negative )?{_DIGIT_OR_WORD}\b")
+# Fractions as said: "three quarters of a word", "a half", "two thirds of the weights".  An
+# ordinal is a fraction only before "of" ("a third of the time", not "a third layer").
+_NUMERATORS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "nine": 9}
+_DENOMINATORS = {"half": 2, "halves": 2, "quarter": 4, "quarters": 4}
+_ORDINAL_DENOMINATORS = {
+    "third": 3, "thirds": 3, "fifth": 5, "fifths": 5, "tenth": 10, "tenths": 10, "hundredth": 100, "hundredths": 100,
+}
+
+
+_AND_A_HALF = re.compile(rf"\b{_DIGIT_OR_WORD} and a half\b")
+
+
+def _alternatives(words: object) -> str:
+    return "|".join(sorted(map(str, words), key=len, reverse=True))  # type: ignore[call-overload]
+
+
+_FRACTION = re.compile(
+    rf"\b({_alternatives(_NUMERATORS)})[ -]"
+    rf"((?:{_alternatives(_DENOMINATORS)})\b|(?:{_alternatives(_ORDINAL_DENOMINATORS)})(?= of\b))"
+)
+
+
+def _digits(word: str) -> str:
+    return str(_DIGIT_WORDS.index(word) + 1) if word in _DIGIT_WORDS else word
+
+
+def _spoken_numbers(text: str) -> str:
+    """Exponents and fractions spelled out, as digits text2num leaves alone ("1e-4", "0.75")."""
+
+    def fraction(m: re.Match[str]) -> str:
+        den = _DENOMINATORS.get(m.group(2)) or _ORDINAL_DENOMINATORS[m.group(2)]
+        return f"{_NUMERATORS[m.group(1)] / den:.4g}"
+
+    text = _AND_A_HALF.sub(lambda m: f"{float(_digits(m.group(1))) + 0.5:g}", text)
+    text = _FRACTION.sub(fraction, text)
+    text = _TEN_TO_THE.sub(lambda m: f"1e{'-' if m.group(1) else ''}{_digits(m.group(2))}", text)
+    return _exponents(text)
+
+
+def _exponents(text: str) -> str:
+    return _SPOKEN_EXPONENT.sub(lambda m: f"{_digits(m.group(1))}e-{_digits(m.group(2))}", text)
 _NAMED_NUMBER = re.compile(r"\b([a-z]+)-(\d)")
 _NUMBER_UNIT = re.compile(r"^(\d+(?:[.,]\d+)*)([a-z%]*)$")
 # Names that contain digits but are not quantities: fp16, bf16, int8, gpt2, l2, resnet50, 1d, 3x3...
-_NOT_QUANTITY = re.compile(r"^(?:fp|bf|int|uint|float|gpt|l|resnet|vgg|t|llama|qwen|v|h|a|top|conv|k)\d|^\d+d$|^\d+x\d+$")
+_NOT_QUANTITY = re.compile(
+    r"^(?:fp|bf|int|uint|float|gpt|l|resnet|vgg|t|llama|qwen|v|h|a|top|conv|k)\d|^\d+d$|^\d+x\d+$"
+    r"|^\d+(?:st|nd|rd|th)s?$"  # ordinals ("the 3rd layer", text2num's "third"): a position, not an amount
+)
 # Tolerance: within this factor two quantities of one unit are "the same number".
 TOLERANCE = 1.35
 
@@ -99,10 +151,12 @@ def extract(text: str) -> tuple[Quantity, ...]:
     # read as "gpt3", which :data:`_NOT_QUANTITY` knows (a lone "0.05" was "wrong" against
     # the 3 of a point that cites GPT-3).
     spoken = _NAMED_NUMBER.sub(r"\1\2", spoken)
+    spoken = _spoken_numbers(spoken)
     try:
         spoken = alpha2digit(spoken, "en")
     except Exception:  # noqa: BLE001 - a text2num hiccup must never break grading
         pass
+    spoken = _exponents(spoken)  # text2num may have made "five e minus four" "5 e minus 4"
     toks = _TOKEN.findall(spoken.lower())
     out: list[Quantity] = []
     i = 0
@@ -111,7 +165,10 @@ def extract(text: str) -> tuple[Quantity, ...]:
         value: float | None = None
         unit_hint = ""
         m = _NUMBER_UNIT.match(tok)
-        if m and not _NOT_QUANTITY.match(tok):
+        if _SCIENTIFIC_TOKEN.match(tok):
+            value = float(tok)
+            unit_hint = SCIENTIFIC  # "1e-4", "3e-4": learning rates and decays, compared with each other
+        elif m and not _NOT_QUANTITY.match(tok):
             try:
                 value = float(m.group(1).replace(",", ""))
             except ValueError:
@@ -119,7 +176,10 @@ def extract(text: str) -> tuple[Quantity, ...]:
             unit_hint = m.group(2)
         elif tok in _SMALL and i + 1 < len(toks) and (toks[i + 1] in _UNITS or toks[i + 1] in _SCALES):
             value = float(_SMALL[tok])
-        elif tok in {"a", "one"} and i + 1 < len(toks) and toks[i + 1] in _UNITS and _UNITS[toks[i + 1]][0] == "byte":
+        elif (
+            tok in {"a", "one"} and i + 1 < len(toks) and toks[i + 1] in _UNITS and _UNITS[toks[i + 1]][0] == "byte"
+            and not (tok == "a" and toks[i + 1] == "bit")  # "a bit less than a word": a little, not one bit
+        ):
             value = 1.0
         if value is None:
             i += 1
@@ -136,7 +196,10 @@ def extract(text: str) -> tuple[Quantity, ...]:
             value *= _SCALES[toks[j]]
             j += 1
         unit = ""
-        if unit_hint:
+        span: tuple[float, float] | None = None
+        if unit_hint == SCIENTIFIC:
+            unit = SCIENTIFIC
+        elif unit_hint:
             unit_name, factor = _UNITS.get(unit_hint, (_stem(unit_hint), 1.0))
             unit, value = unit_name, value * factor
         elif j < len(toks):
@@ -147,11 +210,18 @@ def extract(text: str) -> tuple[Quantity, ...]:
                 j += 1
             elif _stem(nxt) in COUNT_NOUNS or nxt in COUNT_NOUNS:
                 unit = _stem(nxt)
+            elif nxt in {"or", "to", "and"} and j + 1 < len(toks) and toks[j + 1][:1].isdigit():
+                # "5e-4 or 1e-4", "0.01 to 0.1": bare (the next number's unit may join it,
+                # _ranges), and "to" spans the two
+                upto = _plain_number(toks[j + 1]) if nxt == "to" else None
+                span = (value, upto) if upto is not None and upto > value else None
             elif nxt.isalpha():
                 unit = "?"  # a scenario's noun: not compared
         lo = hi = None
         before = tuple(t for t in toks[max(0, i - 5) : i] if t not in _HEDGES)[-2:]
-        if any(before[-len(b):] == b for b in _UPPER):
+        if span is not None:
+            lo, hi = span
+        elif any(before[-len(b):] == b for b in _UPPER):
             lo, hi = 0.0, value
         elif any(before[-len(b):] == b for b in _LOWER):
             lo, hi = value, math.inf
@@ -160,12 +230,21 @@ def extract(text: str) -> tuple[Quantity, ...]:
     return tuple(_ranges(out, toks))
 
 
+def _plain_number(tok: str) -> float | None:
+    """A token that is only a number ("0.1", "1e-4"), as a float."""
+    try:
+        return float(tok.replace(",", "")) if _SCIENTIFIC_TOKEN.match(tok) or re.fullmatch(r"\d+(?:[.,]\d+)*", tok) else None
+    except ValueError:
+        return None
+
+
 def _ranges(qs: list[Quantity], toks: list[str]) -> list[Quantity]:
     """ "5 to 10 epochs": the bare first number takes the second's unit, and both the range."""
     out = list(qs)
     for k in range(len(out) - 1):
         a, b = out[k], out[k + 1]
-        if a.unit == "" and b.unit not in {"", "?"} and a.value < b.value and a.lo is None:
+        spanned = a.lo is None or (a.lo == a.value and a.hi == b.value)  # none yet, or "a to b" itself
+        if a.unit == "" and b.unit not in {"", "?"} and a.value < b.value and spanned:
             rng = Quantity(a.value, b.unit, a.value, b.value)
             out[k], out[k + 1] = rng, Quantity(b.value, b.unit, a.value, b.value)
     return out
@@ -202,6 +281,8 @@ def _human(value: float, unit: str) -> str:
         return f"{value:g}%"
     if unit == "times":
         return f"{value:g}x"
+    if unit == SCIENTIFIC:
+        return f"{value:g}"
     number = f"{value:g}"
     for factor, name in ((1e12, "trillion"), (1e9, "billion"), (1e6, "million")):
         if value >= factor:

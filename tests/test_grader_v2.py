@@ -151,6 +151,14 @@ def test_a_spoken_disavowal_turns_the_belief_around_once(window: str, belief: st
         ("we stacked 12 layers", [(12.0, "layer")]),
         # A hyphenated model name is a name: GPT-3 states no 3, ResNet-50 no 50.
         ("0.1 for GPT-3 and a ResNet-50 backbone", []),
+        # Exponents written and spoken, fractions, and idioms that only look like amounts.
+        ("a learning rate of 1e-5", [(1e-5, quantities.SCIENTIFIC)]),
+        ("um, one e minus four", [(1e-4, quantities.SCIENTIFIC)]),
+        ("ten to the minus three", [(1e-3, quantities.SCIENTIFIC)]),
+        ("three quarters of the compute", []),  # 0.75, of a scenario's noun: not compared
+        ("one and a half epochs", [(1.5, "epoch")]),
+        ("a bit less than a word", []),
+        ("add a third layer, the 2nd one is too narrow", []),
     ],
 )
 def test_quantities_are_read_as_people_say_them(text: str, expected: list[tuple[float, str]]) -> None:
@@ -167,8 +175,15 @@ def test_a_different_number_of_the_same_unit_is_a_mismatch() -> None:
     # Ranges and bounds: "up to a million rows" admits two hundred thousand.
     assert quantities.mismatch("a couple hundred thousand rows", "boosting wins on tables up to about a million rows") is None
     assert quantities.mismatch("ten epochs of patience", "a patience of 5 to 10 epochs") is None
+    assert quantities.mismatch("seven epochs of patience", "a patience of 5 to 10 epochs") is None
+    assert quantities.mismatch("fifty epochs of patience", "a patience of 5 to 10 epochs") is not None
+    assert quantities.mismatch("with adamw i'd start at 0.5", "A typical value is 0.01 to 0.1, as for GPT-3.") is not None
     # A number the statement does not speak about never counts.
     assert quantities.mismatch("we had about eight thousand photos", "one filter is shared across the image") is None
+    # A ratio is not a count: "four tokens for every three words" says "three quarters of a word".
+    tokens = "Prices are counted in tokens, about three quarters of an English word each."
+    assert quantities.mismatch("roughly four tokens for every three words", tokens) is None
+    assert quantities.mismatch("with sgd it's more like five e minus four", "SGD recipes use 5e-4 or 1e-4.") is None
     # ... nor does the digit of a model's name.
     assert quantities.mismatch("with adamw i'd start at 0.05", "A typical value is 0.01 to 0.1, as for GPT-3.") is None
 
