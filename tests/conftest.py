@@ -78,7 +78,10 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
 # model's scripted interviews) start first, so with a worker per core (``--dist
 # loadfile``) the short files fill in around them instead of one long file running alone
 # at the end.
-LONG_FIRST = ("test_grading_eval.py", "test_personas.py", "test_ask.py", "test_cli_reliability.py", "test_fault_kill.py")
+LONG_FIRST = (
+    "test_public_eval.py", "test_grading_eval.py", "test_personas.py", "test_ask.py", "test_cli_reliability.py",
+    "test_fault_kill.py",
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
