@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -59,8 +60,9 @@ _ORDINAL_DENOMINATORS = {
 _AND_A_HALF = re.compile(rf"\b{_DIGIT_OR_WORD} and a half\b")
 
 
-def _alternatives(words: object) -> str:
-    return "|".join(sorted(map(str, words), key=len, reverse=True))  # type: ignore[call-overload]
+def _alternatives(words: Iterable[str]) -> str:
+    """A regex alternation, longest first ("quarters" before "quarter")."""
+    return "|".join(sorted(words, key=len, reverse=True))
 
 
 _FRACTION = re.compile(
