@@ -6,7 +6,7 @@ per-rung cache is warm only where the app has it warm (a rung's vectors are comp
 once, when its question is asked).  v2 also runs the judge (a cross-encoder) on the
 windows it needs; v1 is the similarity-only grader of the commit before the rewrite
 (:mod:`benchmarks.legacy`), with its own calibration; "v2 fp32 (before)" is v2 with the
-encoders in fp32, as before bfloat16 (and as on a CPU without AMX).
+encoders in fp32, as before bfloat16 (and as on a CPU without AMX or AVX-512 BF16).
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ def run(quick: bool = False) -> list[Result]:
     from core.models import encoder_bf16
     from rubrics.bank import load_bank
 
-    # v2 as it runs here (bfloat16 encoders where the CPU has AMX) beside v2 in fp32, the
+    # v2 as it runs here (bfloat16 encoders where the CPU has native bfloat16: AMX or AVX-512 BF16) beside v2 in fp32, the
     # path before bfloat16 and the one a CPU without AMX takes, and v1: calls interleaved,
     # so a change in the machine's load lands on every grader alike.
     graders: dict[str, Any] = {}

@@ -1,4 +1,4 @@
-"""The encoders' precision: bfloat16 where the CPU has AMX, fp32 elsewhere, the same grades either way.
+"""The encoders' precision: bfloat16 where the CPU has it natively (AMX, AVX-512 BF16), else fp32; the same grades.
 
 ``core.models.encoder_bf16`` decides; ``VIVA_BF16`` overrides it.  What must hold whatever
 it decides: vectors are unit length (an inner product is a cosine), the bfloat16 vectors

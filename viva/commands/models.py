@@ -33,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
         models.load_embedder(args.embedder)
         info["embedder_load_s"] = round(time.perf_counter() - start, 2)
         # The embedder and the grader's judge (VIVA_BF16=0 or 1 to choose; README "Precision").
-        info["encoders"] = "bfloat16 (CPU with AMX)" if models.encoder_bf16() else "fp32"
+        info["encoders"] = "bfloat16 (CPU with AMX or AVX-512 BF16)" if models.encoder_bf16() else "fp32"
         if args.llm != "none":
             start = time.perf_counter()
             loaded = models.load_llm(args.llm)
