@@ -1,10 +1,11 @@
-"""A sentence-transformers folder of the usual shape, run with transformers alone.
+"""A sentence-transformers folder of the usual shape, run without sentence-transformers.
 
 Why: importing sentence-transformers costs about a second of every start on 2 cores
 (most of it scikit-learn, which its utilities import), and viva's default embedder,
 all-MiniLM-L6-v2, is a BERT whose sentence vector is the mean of its token vectors
 (modules ``Transformer`` -> ``Pooling`` (mean) -> ``Normalize``).  That mean is all this
-module adds to transformers.  A folder of any other shape (another pooling mode, a
+module adds to the BERT itself, which :mod:`core.bert` runs on torch alone (another
+transformer architecture goes through transformers' ``AutoModel``).  A folder of any other shape (another pooling mode, a
 ``Dense`` layer, a prompt) returns None from :func:`load_mean_pool` and is loaded by
 sentence-transformers itself; ``tests/test_mean_pool.py`` checks the vectors are the
 library's.
@@ -85,6 +86,8 @@ class MeanPoolEncoder:
         """Unit (or raw) mean-pooled vectors as float32, pooled in fp32 whatever the model's dtype."""
         import torch
 
+        from core.bert import Tokenizer, as_inputs
+
         del convert_to_numpy, show_progress_bar  # always numpy, never a bar: what Embedder asks for
         texts = [t.lower() for t in sentences] if self.spec.do_lower_case else list(sentences)
         device = next(self.model.parameters()).device
@@ -92,11 +95,15 @@ class MeanPoolEncoder:
         with torch.inference_mode():
             for start in range(0, len(texts), max(1, batch_size)):
                 chunk = texts[start : start + batch_size]
-                enc = self.tokenizer(
-                    chunk, padding=True, truncation="longest_first", max_length=self.spec.max_seq_length,
-                    return_tensors="pt",
-                ).to(device)
-                tokens = self.model(**enc).last_hidden_state.float()
+                if isinstance(self.tokenizer, Tokenizer):  # core.bert: the model is a plain torch BERT
+                    enc = as_inputs(self.tokenizer(chunk), device)
+                    tokens = self.model(**enc).float()
+                else:
+                    enc = self.tokenizer(
+                        chunk, padding=True, truncation="longest_first", max_length=self.spec.max_seq_length,
+                        return_tensors="pt",
+                    ).to(device)
+                    tokens = self.model(**enc).last_hidden_state.float()
                 mask = enc["attention_mask"].unsqueeze(-1).to(tokens.dtype)
                 pooled = (tokens * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
                 if normalize_embeddings:
@@ -111,12 +118,17 @@ def load_mean_pool(path: Path, device: str, bf16: bool) -> MeanPoolEncoder | Non
     if spec is None:
         return None
     import torch
-    from transformers import AutoModel, AutoTokenizer
 
-    model = AutoModel.from_pretrained(str(path), local_files_only=True)
-    model.eval()
+    from core.bert import Tokenizer, load_encoder
+
+    model: Any = load_encoder(path)
+    tokenizer: Any = Tokenizer.load(path, spec.max_seq_length) if model is not None else None
+    if model is None or tokenizer is None:  # not a BERT core.bert runs exactly: transformers does
+        from transformers import AutoModel, AutoTokenizer
+
+        model = AutoModel.from_pretrained(str(path), local_files_only=True).eval()
+        tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
     model.to(device)
     if bf16:
         model.to(torch.bfloat16)
-    tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
     return MeanPoolEncoder(model, tokenizer, spec)

@@ -349,41 +349,55 @@ def load_embedder(source: str | os.PathLike[str] | None = None) -> SentenceTrans
 JUDGE_DIR = Path(__file__).resolve().parents[1] / "rubrics" / "judge"
 
 
-def load_judge(adapter: Path = JUDGE_DIR) -> tuple[Any, Any]:
+def load_judge(adapter: Path = JUDGE_DIR, max_tokens: int = 128) -> tuple[Any, Any]:
     """The grader's cross-encoder: the shipped MiniLM with the LoRA adapter of ``rubrics/judge/``.
 
     Returns ``(model, tokenizer)`` with the adapter merged into the weights (a plain
     BERT sequence classifier, so inference pays nothing for the adapter).  Built by
-    ``python -m evaluation.train_judge``.
+    ``python -m evaluation.train_judge``.  Run by :mod:`core.bert` (torch alone: a start
+    imports neither transformers nor peft) unless the adapter or the model is of a kind
+    it does not reproduce; then transformers and peft load it, truncating pairs at
+    ``max_tokens`` all the same (:class:`rubrics.judge.Judge` asks for its own limit).
     """
     base = default_embedder_path()
     if not (adapter / "adapter_config.json").is_file():
         raise ModelError(f"The grader's judge adapter is missing from {adapter}; reinstall viva (pip install -e .)")
     try:
-        import warnings
-
         import torch
-        from peft import PeftModel
-        from transformers import AutoModelForSequenceClassification, AutoTokenizer
-        from transformers.utils import logging as hf_logging
 
-        verbosity = hf_logging.get_verbosity()
-        hf_logging.set_verbosity_error()  # "newly initialized classifier" is expected: the adapter carries it
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", FutureWarning)  # peft asks a deprecated transformers property
-                model = AutoModelForSequenceClassification.from_pretrained(str(base), num_labels=1, local_files_only=True)
-                model = PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()
-        finally:
-            hf_logging.set_verbosity(verbosity)
-        model.eval()
+        from core.bert import Tokenizer, load_classifier
+
+        model: Any = load_classifier(base, adapter)
+        tokenizer: Any = Tokenizer.load(base, max_tokens) if model is not None else None
+        if model is None or tokenizer is None:
+            model, tokenizer = _load_judge_with_peft(base, adapter)
         if torch.cuda.is_available():
             model.to("cuda")
         elif encoder_bf16():
             model.to(torch.bfloat16)
-        tokenizer = AutoTokenizer.from_pretrained(str(base), local_files_only=True)
     except ImportError as exc:
         raise ModelError(f"The grader's judge needs peft: pip install peft ({exc})") from exc
     except Exception as exc:  # noqa: BLE001 - any loading failure is reported the same way
         raise ModelError(f"Could not load the grader's judge from {adapter}: {type(exc).__name__}: {exc}") from exc
     return model, tokenizer
+
+
+def _load_judge_with_peft(base: Path, adapter: Path) -> tuple[Any, Any]:
+    """The judge through transformers and peft (an adapter or model core.bert does not run)."""
+    import warnings
+
+    from peft import PeftModel
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()  # "newly initialized classifier" is expected: the adapter carries it
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)  # peft asks a deprecated transformers property
+            model = AutoModelForSequenceClassification.from_pretrained(str(base), num_labels=1, local_files_only=True)
+            model = PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()
+    finally:
+        hf_logging.set_verbosity(verbosity)
+    model.eval()
+    return model, AutoTokenizer.from_pretrained(str(base), local_files_only=True)

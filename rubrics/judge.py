@@ -47,7 +47,7 @@ class Judge:
         """The shipped judge, or one with another adapter (cross-fitting, experiments)."""
         from core.models import load_judge
 
-        model, tokenizer = load_judge() if adapter is None else load_judge(adapter)
+        model, tokenizer = load_judge(max_tokens=MAX_TOKENS) if adapter is None else load_judge(adapter, MAX_TOKENS)
         return cls(model, tokenizer)
 
     def entails(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
@@ -74,6 +74,7 @@ class Judge:
     def _score(self, pairs: list[tuple[str, str]]) -> np.ndarray:
         import torch
 
+        from core.bert import Tokenizer, as_inputs
         from core.embedding import length_batches, single_thread
 
         self.pairs_scored += len(pairs)
@@ -83,10 +84,14 @@ class Judge:
             lengths = [min(len(t) + len(s), MAX_CHARS) for t, s in pairs]
             for batch in length_batches(lengths, 64):  # like lengths together: padding costs as much as text
                 chunk = [pairs[i] for i in batch]
-                enc = self.tokenizer(
-                    [t for t, _ in chunk], [s for _, s in chunk], truncation=True, max_length=MAX_TOKENS,
-                    padding=True, return_tensors="pt",
-                ).to(device)
-                probs = torch.sigmoid(self.model(**enc).logits.float().squeeze(-1)).cpu().reshape(-1).tolist()
+                texts, statements = [t for t, _ in chunk], [s for _, s in chunk]
+                if isinstance(self.tokenizer, Tokenizer):  # core.bert's plain torch BERT (the default)
+                    logits = self.model.logits(**as_inputs(self.tokenizer(texts, statements), device))
+                else:  # transformers and peft
+                    enc = self.tokenizer(
+                        texts, statements, truncation=True, max_length=MAX_TOKENS, padding=True, return_tensors="pt",
+                    ).to(device)
+                    logits = self.model(**enc).logits
+                probs = torch.sigmoid(logits.float().squeeze(-1)).cpu().reshape(-1).tolist()
                 out[batch] = probs
         return out
