@@ -1,7 +1,8 @@
 """The default embedder without sentence-transformers: the library's vectors, a second sooner.
 
 ``core.mean_pool`` runs a sentence-transformers folder of the usual shape (Transformer ->
-mean Pooling -> Normalize) on transformers alone, so a start does not import
+mean Pooling -> Normalize) without the library (its BERT on torch alone, ``core.bert``:
+``tests/test_bert.py``), so a start does not import
 sentence-transformers (and scikit-learn under it).  What must hold: the vectors are the
 library's, a folder of any other shape still goes through the library, and the app's load
 really leaves it unimported.
