@@ -5,10 +5,10 @@ Why: importing sentence-transformers costs about a second of every start on 2 co
 all-MiniLM-L6-v2, is a BERT whose sentence vector is the mean of its token vectors
 (modules ``Transformer`` -> ``Pooling`` (mean) -> ``Normalize``).  That mean is all this
 module adds to the BERT itself, which :mod:`core.bert` runs on torch alone (another
-transformer architecture goes through transformers' ``AutoModel``).  A folder of any other shape (another pooling mode, a
-``Dense`` layer, a prompt) returns None from :func:`load_mean_pool` and is loaded by
-sentence-transformers itself; ``tests/test_mean_pool.py`` checks the vectors are the
-library's.
+transformer architecture goes through transformers' ``AutoModel``).  A folder of any
+other shape (another pooling mode, a ``Dense`` layer, a prompt) returns None from
+:func:`load_mean_pool` and is loaded by sentence-transformers itself;
+``tests/test_mean_pool.py`` checks the vectors are the library's.
 """
 
 from __future__ import annotations
