@@ -11,8 +11,6 @@ really leaves it unimported.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -93,14 +91,5 @@ def test_another_shape_goes_through_the_library(tmp_path: Path, monkeypatch: pyt
     np.testing.assert_allclose(loaded.encode(TEXTS), cls, atol=1e-5)
 
 
-@pytest.mark.slow
-def test_loading_the_embedder_does_not_import_sentence_transformers() -> None:
-    probe = (
-        "import sys\n"
-        "from core.embedding import Embedder\n"
-        "e = Embedder.load(); e.encode(['dropout'])\n"
-        "print(sorted(m for m in ('sentence_transformers', 'sklearn') if m in sys.modules))\n"
-    )
-    root = Path(__file__).resolve().parents[1]
-    out = subprocess.run([sys.executable, "-c", probe], cwd=root, capture_output=True, text=True, check=True)
-    assert out.stdout.strip().splitlines()[-1] == "[]"
+# That a start really leaves sentence-transformers (and scikit-learn) unimported is checked
+# with transformers and peft in tests/test_bert.py::test_a_start_imports_neither_transformers_nor_peft.
