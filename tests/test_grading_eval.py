@@ -35,7 +35,7 @@ pytestmark = pytest.mark.slow
 # since the judge is cross-fitted; recall sits at its 0.8 (measured 0.800); the trap targets
 # (confident wrong <= 1.5 in 90%, negation-correct >= 3 in 90%) are not met yet - README
 # "Known weak spots" says by how much.
-PEARSON_FLOOR = 0.80  # measured 0.838 (misconceptions 0.926 / 0.800, confident wrong 66%, negation-correct 74%)
+PEARSON_FLOOR = 0.80  # measured 0.838-0.839 (misconceptions 0.926 / 0.800, confident wrong 66%, negation-correct 72-74%)
 MIS_PRECISION_FLOOR = 0.9
 MIS_RECALL_FLOOR = 0.78
 TRAP_FLOORS = {
