@@ -23,9 +23,10 @@ the bytes a memory-bound decode reads per token).  ``VIVA_DECODE=generate`` (or
 
 Threads: under CPU contention on a 2-core machine, 2 torch threads decoded 5-8x slower
 than 1 (measured: 1.0-1.4 tok/s against 6.8-7.8 tok/s for the same 12 tokens,
-``python -m benchmarks.bench_interviewer --threads``), so generation runs on
-:func:`generation_threads` threads: 1 on up to 2 cores, half the cores (at most 4)
-above that, or ``VIVA_LLM_THREADS``.
+``python -m benchmarks.bench_interviewer --threads``), and ~1.45x faster with the other
+core idle (53 against 37 tok/s), so each reply runs on :func:`generation_threads`
+threads: the cores free when it starts (at most 2 on 2 cores, half the cores up to 4
+above that), or ``VIVA_LLM_THREADS``.
 """
 
 from __future__ import annotations
@@ -78,15 +79,20 @@ INT8_FORMAT = 1  # bump when lean_decode's int8 packing changes
 
 
 def generation_threads() -> int:
-    """Torch threads for generation: ``VIVA_LLM_THREADS``, else 1 on <= 2 cores, else cores // 2 (<= 4)."""
+    """Torch threads for the reply about to be written: ``VIVA_LLM_THREADS``; else the
+    cores free at this moment (:func:`core.cpu.spare_threads`), at most 2 on up to 2 cores
+    and half the cores (at most 4) above that.
+
+    Chosen per reply, not once: on 2 cores two threads decode ~1.45x faster than one
+    while the other core is idle and 2.8-7x slower while anything else runs there.
+    """
+    from core.cpu import spare_threads, thread_cap, usable_cores
+
     env = os.environ.get("VIVA_LLM_THREADS", "").strip()
     if env.isdigit() and int(env) > 0:
         return int(env)
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        cores = os.cpu_count() or 1
-    return 1 if cores <= 2 else min(4, cores // 2)
+    cores = usable_cores()
+    return spare_threads(limit=min(thread_cap(), cores if cores <= 2 else min(4, cores // 2)))
 
 
 DECODE_ENGINES = ("lean-int8", "lean", "generate")
@@ -253,7 +259,7 @@ class TransformersChatModel:
     repetition_penalty: float = 1.1
     last: GenerationStats = field(default_factory=GenerationStats)
     prefix_cache: bool = True
-    threads: int = field(default_factory=generation_threads)
+    threads: int = 0  # torch threads for every reply; 0: chosen per reply (generation_threads)
     engine: str = "generate"  # one of DECODE_ENGINES; load() picks with decode_engine()
     _cached: tuple[tuple[int, ...], Any] | None = field(default=None, repr=False)
     _lean: dict[bool, Any] = field(default_factory=dict, repr=False)  # lean_decode.LeanDecoder by int8, built on first use
@@ -381,10 +387,11 @@ class TransformersChatModel:
     def prepare(self, messages: Sequence[Message]) -> None:
         """Prefill the fixed head's cache now (while the candidate answers), not on the first reply."""
         if self.prefix_cache and len(messages) >= 2:
-            if self.threads and self.threads != _torch_threads():
+            threads = self.threads or generation_threads()
+            if threads != _torch_threads():
                 import torch
 
-                torch.set_num_threads(self.threads)
+                torch.set_num_threads(threads)
             if self.engine != "generate":
                 if self._lock.acquire(blocking=False):  # a reply being written has the cache: skip
                     try:
@@ -430,8 +437,9 @@ class TransformersChatModel:
         from transformers import StoppingCriteriaList, TextIteratorStreamer
 
         cancel = cancel or threading.Event()
-        if self.threads and torch.get_num_threads() != self.threads:
-            torch.set_num_threads(self.threads)  # process-wide; the prefill below runs here, generate in a thread
+        threads = self.threads or generation_threads()
+        if torch.get_num_threads() != threads:
+            torch.set_num_threads(threads)  # process-wide; the prefill below runs here, generate in a thread
         ids = self.prompt_ids(messages, prefix)
         if self.engine != "generate" and ids.shape[1] + max_new_tokens <= LEAN_MAX_LEN:
             yield from self._stream_lean(ids[0].tolist(), max_new_tokens, stop, cancel)

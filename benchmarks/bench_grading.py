@@ -6,13 +6,17 @@ per-rung cache is warm only where the app has it warm (a rung's vectors are comp
 once, when its question is asked).  v2 also runs the judge (a cross-encoder) on the
 windows it needs; v1 is the similarity-only grader of the commit before the rewrite
 (:mod:`benchmarks.legacy`), with its own calibration; "v2 fp32 (before)" is v2 with the
-encoders in fp32, as before bfloat16 (and as on a CPU without AMX or AVX-512 BF16).
+encoders in fp32, as before bfloat16 (and as on a CPU without AMX or AVX-512 BF16);
+"v2 one thread (before)" is the same v2 with every small batch on one thread, as before
+the encoders took the cores that are free (:mod:`core.cpu`).
 """
 
 from __future__ import annotations
 
 import resource
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from typing import TYPE_CHECKING, Any
 
 from benchmarks.common import Result, latency_rows
@@ -64,6 +68,22 @@ def _load_v2(bf16: bool) -> Grader:
             os.environ[BF16_ENV] = before
 
 
+ONE_THREAD = "v2 one thread (before)"
+
+
+@contextmanager
+def _one_thread() -> Iterator[None]:
+    """Small batches on one thread whatever the load: the encoders before core.cpu."""
+    import core.cpu
+
+    saved = core.cpu.spare_threads
+    core.cpu.spare_threads = lambda *a, **k: 1
+    try:
+        yield
+    finally:
+        core.cpu.spare_threads = saved
+
+
 def run(quick: bool = False) -> list[Result]:
     from benchmarks.legacy import load_grader
     from core.models import encoder_bf16
@@ -78,6 +98,7 @@ def run(quick: bool = False) -> list[Result]:
         graders["v2 fp32 (before)"] = _load_v2(bf16=False)
     else:
         graders["v2"] = _load_v2(bf16=False)
+    graders[ONE_THREAD] = graders["v2"]  # the same models, graded under _one_thread
     old = load_grader(graders["v2"].encoder)
     if old is not None:
         graders["v1"] = old
@@ -101,8 +122,9 @@ def run(quick: bool = False) -> list[Result]:
         for i in range(-3, calls):  # three warm-up rounds
             for name, grader in graders.items():
                 # Each call a fresh answer text, so no cache of the judge is reused across calls.
-                start = time.perf_counter()
-                grader.grade(rungs[i % len(rungs)], f"{answer} ({i})")
+                with _one_thread() if name == ONE_THREAD else nullcontext():
+                    start = time.perf_counter()
+                    grader.grade(rungs[i % len(rungs)], f"{answer} ({i})")
                 if i >= 0:
                     secs[name].append(time.perf_counter() - start)
         for name in graders:
@@ -111,5 +133,6 @@ def run(quick: bool = False) -> list[Result]:
                 target=targets.get(label, "") if name == "v2" else "",
             )
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    rows.append(Result("grading", f"peak RSS of this process ({', '.join(graders)}, their models)", "max", rss_mb, "MB"))
+    models = ", ".join(name for name in graders if name != ONE_THREAD)
+    rows.append(Result("grading", f"peak RSS of this process ({models}, their models)", "max", rss_mb, "MB"))
     return rows

@@ -8,7 +8,7 @@
   each decoding engine (``generate``, the lean decoder in fp32 and with int8 weights),
   interleaved on one prompt (also part of ``run()``).
 * ``python -m benchmarks.bench_interviewer --threads``: generation speed with 1 and 2
-  torch threads (why :func:`agent.llm.generation_threads` picks 1 on 2 cores).
+  torch threads (why :func:`agent.llm.generation_threads` picks per reply on 2 cores).
 * ``python -m benchmarks.bench_interviewer --write-judged``: regenerate
   ``tests/data/voice/judged.json`` (both voices' raw lines for every case), which the
   tests judge without running the model.
@@ -349,7 +349,7 @@ DECODE_PROMPT = "Explain, in a long paragraph, how dropout works while training 
 
 def decode_speed(model: TransformersChatModel, reps: int = 5, tokens: int = 48) -> dict[str, dict[str, list[float]]]:
     """Per decoding engine (``agent.llm.DECODE_ENGINES``), interleaved on the same prompt:
-    time to the first token and tok/s after it, on :func:`agent.llm.generation_threads` threads."""
+    time to the first token and tok/s after it, on ``model.threads`` threads (``DECODE_THREADS`` from decode_rows)."""
     from agent.lean_decode import int8_available, supports
     from agent.llm import DECODE_ENGINES
 
@@ -375,6 +375,7 @@ def decode_speed(model: TransformersChatModel, reps: int = 5, tokens: int = 48) 
 
 
 REFERENCE = "llama.cpp"  # the reference engine's row in decode_speed's result
+DECODE_THREADS = 1  # the decode comparison's thread count (an interview's replies choose theirs: generation_threads)
 REFERENCE_INSTALL = "make bench-reference"
 
 
@@ -416,8 +417,13 @@ def reference_speed(model: TransformersChatModel, reps: int, tokens: int) -> dic
 
 def decode_rows(model: TransformersChatModel, quick: bool = False) -> list[Result]:
     reps = 2 if quick else 5
-    speed = decode_speed(model, reps=reps)
-    reference = reference_speed(model, reps, 48)
+    saved = model.threads
+    model.threads = DECODE_THREADS  # ours and llama.cpp on the same fixed count, whatever the load
+    try:
+        speed = decode_speed(model, reps=reps)
+        reference = reference_speed(model, reps, 48)
+    finally:
+        model.threads = saved
     rows = []
 
     def median(v: list[float]) -> float:

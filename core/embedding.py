@@ -56,7 +56,7 @@ class Embedder:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         out = np.empty((len(texts), self.dimension), dtype=np.float32)
-        with single_thread(len(texts) <= SMALL_BATCH):
+        with small_batch_threads(len(texts) <= SMALL_BATCH):
             for batch in length_batches([min(len(t), MAX_CHARS) for t in texts], self.batch_size):
                 out[batch] = self.model.encode(
                     [texts[i] for i in batch],
@@ -72,9 +72,9 @@ class Embedder:
         return out
 
 
-# One thread up to this many texts: every answer's windows (at most 160, the grader's
-# cap, plus its gist) whatever its length.  At 48, a 600-word answer (49 texts) took two
-# threads and, beside two busy processes, p95 2.4 s against a p50 of 0.4 s.
+# Only the free cores up to this many texts: every answer's windows (at most 160, the
+# grader's cap, plus its gist) whatever its length.  At 48, a 600-word answer (49 texts)
+# took two threads and, beside two busy processes, p95 2.4 s against a p50 of 0.4 s.
 SMALL_BATCH = 192
 MAX_CHARS = 1400  # past ~256 tokens the encoder truncates: longer texts cost the same
 PAD_SLACK = 40  # characters (~8 tokens) of padding per text that a batch may carry before it is cut
@@ -106,24 +106,24 @@ def length_batches(lengths: Sequence[int], max_batch: int) -> list[list[int]]:
 
 
 @contextmanager
-def single_thread(active: bool) -> Iterator[None]:
-    """Encode small batches (an answer's windows, a query) on one thread.
-
-    Measured on 2 cores: with the other core busy (a background process, the LLM
-    loading), two OpenMP threads spin-wait on each other and a 20-window answer took
-    130-730 ms instead of ~40 ms; one thread stays at 40-45 ms either way and loses
-    only ~15% when the machine is idle.  Big batches (building the index) keep every core.
+def small_batch_threads(active: bool) -> Iterator[None]:
+    """Encode small batches (an answer's windows, a query, the judge's pairs) on the cores
+    that are free right now (:func:`core.cpu.spare_threads` says why, and what it costs to
+    guess wrong); big batches (building the index) keep torch's own setting.
     """
     if not active:
         yield
         return
     import torch
 
+    from core.cpu import spare_threads
+
     before = torch.get_num_threads()
-    if before == 1:
+    want = spare_threads()
+    if want == before:
         yield
         return
-    torch.set_num_threads(1)
+    torch.set_num_threads(want)
     try:
         yield
     finally:

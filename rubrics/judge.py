@@ -75,12 +75,12 @@ class Judge:
         import torch
 
         from core.bert import Tokenizer, as_inputs
-        from core.embedding import length_batches, single_thread
+        from core.embedding import length_batches, small_batch_threads
 
         self.pairs_scored += len(pairs)
         device = next(self.model.parameters()).device
         out = np.empty(len(pairs), dtype=np.float32)
-        with torch.inference_mode(), single_thread(len(pairs) <= SMALL_BATCH):
+        with torch.inference_mode(), small_batch_threads(len(pairs) <= SMALL_BATCH):
             lengths = [min(len(t) + len(s), MAX_CHARS) for t, s in pairs]
             for batch in length_batches(lengths, 64):  # like lengths together: padding costs as much as text
                 chunk = [pairs[i] for i in batch]

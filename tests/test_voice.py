@@ -312,13 +312,24 @@ def test_closing_remark_shapes() -> None:
 
 
 def test_generation_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    import core.cpu
+
     monkeypatch.setenv("VIVA_LLM_THREADS", "3")
     assert generation_threads() == 3
     monkeypatch.delenv("VIVA_LLM_THREADS")
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     monkeypatch.setattr("os.sched_getaffinity", lambda pid: {0, 1}, raising=False)
-    assert generation_threads() == 1
+    monkeypatch.setattr(core.cpu, "running_elsewhere", lambda loadavg=None: 0)
+    assert generation_threads() == 2  # the other core is free: both
+    monkeypatch.setattr(core.cpu, "running_elsewhere", lambda loadavg=None: 1)
+    assert generation_threads() == 1  # anything else running: one, never two spinning against it
+    monkeypatch.setattr(core.cpu, "running_elsewhere", lambda loadavg=None: None)
+    assert generation_threads() == 1  # load unknown: one
     monkeypatch.setattr("os.sched_getaffinity", lambda pid: set(range(16)), raising=False)
-    assert generation_threads() == 4
+    monkeypatch.setattr(core.cpu, "running_elsewhere", lambda loadavg=None: 2)
+    assert generation_threads() == 4  # half the cores, at most 4
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")  # a test worker's cap holds
+    assert generation_threads() == 1
 
 
 def test_voice_context_defaults() -> None:
