@@ -559,6 +559,7 @@ class Grader:
         model = self.calibration.scale(rung).points
         results: list[PointResult] = []
         contradictions: list[ContradictionResult] = []
+        denials: list[tuple[int, int, int]] = []  # (contradiction, point, window) read by negation or antonym
         for j, kp in enumerate(rv.points):
             asked = focus.kind != "key-point" or kp.id == focus.id
             col = np.where(usable, point_sim[:, j], -1.0)
@@ -625,6 +626,7 @@ class Grader:
                 contradictions.append(
                     ContradictionResult(kp.id, kp.text, best_reason, texts[best_w], (ws[best_w].start, ws[best_w].end), kind)
                 )
+                denials.append((len(contradictions) - 1, j, best_w))
             shown = hit or agree_sim > p.lo
             results.append(
                 PointResult(
@@ -634,7 +636,16 @@ class Grader:
                     asked,
                 )
             )
-        return results, contradictions
+        # A negation in a window that says another point the answer is credited with, and
+        # says it more closely, is that point's own wording ("you only augment the training
+        # split, never validation or test" is the train-only point, not a denial of "keep a
+        # transform only if a validation ablation shows a gain").
+        hits = [q for q, r in enumerate(results) if r.hit]
+        dropped = {
+            c for c, j, w in denials
+            if contradictions[c].kind == "opposite" and any(point_sim[w, q] > point_sim[w, j] for q in hits if q != j)
+        }
+        return results, [c for i, c in enumerate(contradictions) if i not in dropped]
 
     def _contradiction(self, rv: _RungVectors, j: int, w: int, text: str, var_sim: np.ndarray) -> str | None:
         """Why window ``w`` says the opposite of key point ``j``, or None when it does not.

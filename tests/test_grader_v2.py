@@ -82,6 +82,21 @@ def test_turning_down_the_foil_a_key_point_contrasts_with_is_no_contradiction(gr
     assert "pretraining-transfer" in {p.id for p in g.hits}
 
 
+def test_a_negation_that_words_another_credited_point_denies_nothing(grader, bank) -> None:
+    """Seen in the TUI: "you only augment the training split, never validation or test" is the
+    train-only point; it was read as denying "keep each transform only if a *validation*
+    ablation shows a gain" (shared: augment, only, validation), a false contradiction that
+    cost the answer half a point."""
+    _, rung = bank.rung("data-augmentation:safe-choices")
+    g = grader.grade(
+        rung,
+        "um so basically you only apply transforms that keep the label the same, like a horizontal flip is fine for "
+        "cats but not for digits like six and nine, and you only augment the training split, never validation or test",
+    )
+    assert "train-only" in {p.id for p in g.hits}
+    assert not g.contradictions and "contradiction" not in g.flags, g.contradictions
+
+
 @pytest.mark.slow
 def test_one_shared_word_and_an_antonym_is_no_contradiction(grader, bank) -> None:
     """Held-out answer: "grabbing a row is the *same* as multiplying the one-hot" was read as
