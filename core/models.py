@@ -112,6 +112,11 @@ def resolve_llm_path(source: str | os.PathLike[str] | None) -> Path:
     """Check a user's ``--llm`` argument: a ``.gguf`` file or a folder with ``config.json``."""
     if source is None:
         return default_llm_path()
+    if isinstance(source, str) and not Path(source).expanduser().exists():
+        from core import extra_models
+
+        if extra_models.lookup(source) is not None:  # `viva --llm qwen-0.5b`, once `viva models add` fetched it
+            return extra_models.resolve(source)
     path = Path(source).expanduser().resolve()
     _check_readable(path, "LLM")
     if path.is_file():
