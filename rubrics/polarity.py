@@ -102,7 +102,28 @@ def stem(word: str) -> str:
 
 
 def _content_stems(ws: list[str]) -> set[str]:
-    return {stem(w) for w in ws if w.isalnum() and w not in STOPWORDS and w not in NEGATORS}
+    return {stem(w) for i, w in enumerate(ws) if w.isalnum() and w not in STOPWORDS and w not in NEGATORS
+            and not _preposition(ws, i)}
+
+
+# "on" and "off" are a claim ("dropout stays on at inference", "switch it off") or only a
+# preposition ("stop on the test set", "not training on it"); as a preposition they are
+# no content word, or "we are not training on it" negated the "on" of "never early stop
+# on the test set" and a right answer read as the belief it rejects (seen in use).
+_STATE_WORDS = frozenset({"on", "off"})
+_AFTER_A_STATE = frozenset(
+    {"at", "during", "in", "for", "when", "while", "by", "after", "before", "until", "and", "or", "then", "so", "but",
+     "again", "too", "anyway", "both", "either", "as", "if", "unless", "because", "since", "whereas", "once", "all",
+     "whenever"}
+)
+
+
+def _preposition(ws: list[str], i: int) -> bool:
+    """Is ``ws[i]`` ("on", "off") a preposition with its object after it, not a state?"""
+    if ws[i] not in _STATE_WORDS or i + 1 >= len(ws):
+        return False
+    nxt = ws[i + 1]
+    return nxt.isalnum() and nxt not in _AFTER_A_STATE
 
 
 _COPULAS = frozenset({"is", "are", "was", "were", "be", "been", "it's", "that's", "s", "does", "do", "did"})
@@ -117,6 +138,17 @@ def _rejects_a_choice(ws: list[str], i: int) -> bool:
 
 # Negators that deny the noun phrase after them ("no communication", "without a mask"),
 # not the rest of the clause: their scope is short and ends at a comma.
+_CONDITIONALS = frozenset({"if", "unless", "whether"})
+
+
+def _in_condition(ws: list[str], i: int) -> bool:
+    """Does the negator at ``i`` sit in an "if"/"unless" clause opened a few words before it?"""
+    for b in reversed(ws[max(0, i - 4) : i]):
+        if b == "," or b in _CLAUSE_BREAK:
+            return False
+        if b in _CONDITIONALS:
+            return True
+    return False
 _DETERMINER_NEGATORS = frozenset({"no", "none", "nothing", "nobody", "nowhere", "without"})
 _DETERMINER_SCOPE = 3
 _AUXILIARIES = frozenset(
@@ -149,10 +181,13 @@ def _negated_stems(ws: list[str], shared: set[str], skip: frozenset[int] = froze
                 count += 1
             continue
         determiner = w in _DETERMINER_NEGATORS
-        for nxt in ws[i + 1 : i + 1 + (_DETERMINER_SCOPE if determiner else SCOPE)]:
-            if nxt in _CLAUSE_BREAK or (determiner and nxt == ","):
+        # "if that isn't enough, use class weights": a negation inside a condition ends
+        # with it, at its comma; it says nothing about the clause that follows.
+        conditional = _in_condition(ws, i)
+        for k, nxt in enumerate(ws[i + 1 : i + 1 + (_DETERMINER_SCOPE if determiner else SCOPE)], start=i + 1):
+            if nxt in _CLAUSE_BREAK or ((determiner or conditional) and nxt == ","):
                 break
-            if stem(nxt) in shared:
+            if stem(nxt) in shared and not _preposition(ws, k):
                 count += 1
                 break
     return count

@@ -63,6 +63,19 @@ from rubrics.schema import adhoc_rung
             "Train from scratch on new images.",
             True,
         ),
+        # "on" as a preposition is no claim word: the belief's "not training on it" does not
+        # cancel the answer's "never" (seen in use: a right answer flagged as the belief) ...
+        (
+            "you never early stop on the test set",
+            "It's fine to early stop on the test set, since we are not training on it.",
+            True,
+        ),
+        # ... while "on" as a state still is one.
+        ("dropout stays on at inference", "At inference dropout is off.", True),
+        ("keep it on during training", "Dropout is on during training.", False),
+        # A negation inside a condition ends at its comma.
+        ("if that isn't enough, use class weights in the loss", "Class weights increase the loss on rare-class errors.", False),
+        ("if you ask me, class weights don't increase the loss", "Class weights increase the loss on rare-class errors.", True),
     ],
 )
 def test_polarity(window: str, statement: str, opposite: bool) -> None:
@@ -95,6 +108,30 @@ def test_a_negation_that_words_another_credited_point_denies_nothing(grader, ban
     )
     assert "train-only" in {p.id for p in g.hits}
     assert not g.contradictions and "contradiction" not in g.flags, g.contradictions
+
+
+@pytest.mark.slow
+def test_a_right_answer_that_says_never_is_not_the_belief_it_rejects(grader, bank) -> None:
+    """Tried as a user: "you never early stop on the test set" was flagged as the belief
+    "it's fine to early stop on the test set, since we are not training on it" (its "not
+    training on it" cancelled the answer's "never" through the preposition "on"), capped
+    at 1.5; and "if that isn't enough, use class weights" was read as denying class weights."""
+    _, rung = bank.rung("early-stopping:setting-it-up")
+    g = grader.grade(
+        rung,
+        "you never early stop on the test set, you hold out a validation split and stop when the validation loss "
+        "hasn't improved for some patience, like five epochs, and you restore the best weights, and the test set is "
+        "only touched once at the end",
+    )
+    assert not g.misconceptions and g.score >= 3.0, (g.misconceptions, g.score)
+    _, rung = bank.rung("class-imbalance:training-options")
+    g = grader.grade(
+        rung,
+        "i wouldn't rebalance the data to fifty fifty by default. first just train on the natural distribution and "
+        "move the threshold on validation. if that isn't enough, use class weights in the loss or oversample the "
+        "minority with augmentation, or undersample the majority if you have tons of data",
+    )
+    assert not g.contradictions and "contradiction" not in g.flags and g.score >= 3.0, (g.contradictions, g.score)
 
 
 @pytest.mark.slow
