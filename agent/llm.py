@@ -92,7 +92,10 @@ def generation_threads() -> int:
     if env.isdigit() and int(env) > 0:
         return int(env)
     cores = usable_cores()
-    return spare_threads(limit=min(thread_cap(), cores if cores <= 2 else min(4, cores // 2)))
+    # Where the load cannot be read (not Linux), the fixed choice of before: 1 on up to 2
+    # cores, half the cores (at most 4) above that.
+    fixed = 1 if cores <= 2 else min(4, cores // 2)
+    return spare_threads(limit=min(thread_cap(), cores if cores <= 2 else fixed), unknown=fixed)
 
 
 DECODE_ENGINES = ("lean-int8", "lean", "generate")

@@ -72,12 +72,15 @@ def thread_cap() -> int:
     return usable_cores()
 
 
-def spare_threads(limit: int | None = None, cores: int | None = None, loadavg: str | None = None) -> int:
+def spare_threads(
+    limit: int | None = None, cores: int | None = None, loadavg: str | None = None, unknown: int = 1
+) -> int:
     """Threads for a small batch: the cores free at this moment, at least 1 and at most
-    ``limit`` (:func:`thread_cap` by default).  Unknown load: 1, the choice that is never slow."""
+    ``limit`` (:func:`thread_cap` by default).  Unknown load (not Linux): ``unknown``, by
+    default 1, the choice that is never slow."""
     limit = thread_cap() if limit is None else limit
     others = running_elsewhere(loadavg)
     if others is None:
-        return 1
+        return max(1, min(limit, unknown))
     free = (usable_cores() if cores is None else cores) - others
     return max(1, min(limit, free))

@@ -22,6 +22,7 @@ def test_running_elsewhere_counts_the_others_not_the_reader() -> None:
 def test_unknown_load_is_none_and_then_one_thread(text: str) -> None:
     assert cpu.running_elsewhere(text) is None
     assert cpu.spare_threads(limit=4, cores=4, loadavg=text) == 1
+    assert cpu.spare_threads(limit=4, cores=8, loadavg=text, unknown=3) == 3  # the caller's fixed choice
 
 
 def test_spare_threads_are_the_free_cores_within_the_cap() -> None:

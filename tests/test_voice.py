@@ -328,6 +328,8 @@ def test_generation_threads(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("os.sched_getaffinity", lambda pid: set(range(16)), raising=False)
     monkeypatch.setattr(core.cpu, "running_elsewhere", lambda loadavg=None: 2)
     assert generation_threads() == 4  # half the cores, at most 4
+    monkeypatch.setattr(core.cpu, "running_elsewhere", lambda loadavg=None: None)
+    assert generation_threads() == 4  # load unknown (not Linux): the fixed choice
     monkeypatch.setenv("OMP_NUM_THREADS", "1")  # a test worker's cap holds
     assert generation_threads() == 1
 
