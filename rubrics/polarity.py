@@ -136,8 +136,6 @@ def _rejects_a_choice(ws: list[str], i: int) -> bool:
     return i + 1 < len(ws) and ws[i + 1] in {"a", "an"} and (i == 0 or ws[i - 1] not in _COPULAS)
 
 
-# Negators that deny the noun phrase after them ("no communication", "without a mask"),
-# not the rest of the clause: their scope is short and ends at a comma.
 _CONDITIONALS = frozenset({"if", "unless", "whether"})
 
 
@@ -149,6 +147,10 @@ def _in_condition(ws: list[str], i: int) -> bool:
         if b in _CONDITIONALS:
             return True
     return False
+
+
+# Negators that deny the noun phrase after them ("no communication", "without a mask"),
+# not the rest of the clause: their scope is short and ends at a comma.
 _DETERMINER_NEGATORS = frozenset({"no", "none", "nothing", "nobody", "nowhere", "without"})
 _DETERMINER_SCOPE = 3
 _AUXILIARIES = frozenset(
